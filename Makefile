@@ -1,0 +1,42 @@
+# Kefu — `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+KEFU := $(VENV)/bin/kefu
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml scripts/bootstrap.sh
+	@bash scripts/bootstrap.sh $(VENV)
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv (finds Python >= 3.12) and install Kefu with dev tools
+
+run: install ## Start Kefu on SQLite with demo data and print the admin sign-in
+	$(KEFU) run --host $(HOST) --port $(PORT) --demo
+
+test: install ## Run the test suite on SQLite
+	$(VENV)/bin/pytest -n 2 -q
+
+test-postgres: install ## Run the test suite on PostgreSQL (KEFU_TEST_DATABASE_URL or localhost)
+	KEFU_TEST_DATABASE_URL=$${KEFU_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/kefu} \
+		$(VENV)/bin/pytest -n 2 -q
+
+lint: install ## ruff, mypy and the migrations check
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+	KEFU_DATA_DIR=$$(mktemp -d) $(KEFU) manage makemigrations --check --dry-run
+
+bench: install ## Run the benchmarks (see bench/RESULTS.md)
+	$(PY) bench/bench_foundation.py
+
+clean: ## Remove the virtualenv and local data
+	rm -rf $(VENV) var
+
+.PHONY: help install run test test-postgres lint bench clean
