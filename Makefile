@@ -5,11 +5,13 @@ PY := $(VENV)/bin/python
 KEFU := $(VENV)/bin/kefu
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Where the linters look: the package, the tests and (once it exists) bench/.
+LINT_PATHS := src tests $(wildcard bench)
 
 .DEFAULT_GOAL := help
 
 help: ## Show this help
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml scripts/bootstrap.sh
 	@bash scripts/bootstrap.sh $(VENV)
@@ -17,7 +19,7 @@ $(VENV)/.installed: pyproject.toml scripts/bootstrap.sh
 
 install: $(VENV)/.installed ## Create .venv (finds Python >= 3.12) and install Kefu with dev tools
 
-run: install ## Start Kefu on SQLite with demo data and print the admin sign-in
+run: install ## Start Kefu on SQLite with demo data and print the admin sign-in (HOST, PORT)
 	$(KEFU) run --host $(HOST) --port $(PORT) --demo
 
 test: install ## Run the test suite on SQLite
@@ -28,15 +30,22 @@ test-postgres: install ## Run the test suite on PostgreSQL (KEFU_TEST_DATABASE_U
 		$(VENV)/bin/pytest -n 2 -q
 
 lint: install ## ruff, mypy and the migrations check
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 	$(VENV)/bin/mypy
 	KEFU_DATA_DIR=$$(mktemp -d) $(KEFU) manage makemigrations --check --dry-run
+
+format: install ## Apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff format $(LINT_PATHS)
+	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
+
+ci: ## Run what CI runs (.ci/run): tests on SQLite and PostgreSQL, lint, types, migrations
+	bash .ci/run
 
 bench: install ## Run the benchmarks (see bench/RESULTS.md)
 	$(PY) bench/bench_foundation.py
 
-clean: ## Remove the virtualenv and local data
+clean: ## Remove the virtualenv and local data (./var)
 	rm -rf $(VENV) var
 
-.PHONY: help install run test test-postgres lint bench clean
+.PHONY: help install run test test-postgres lint format ci bench clean

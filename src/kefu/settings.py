@@ -201,6 +201,7 @@ USE_TZ = True
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise serves from finders too, but expects the dir
 MEDIA_ROOT = DATA_DIR / "files"
 # Uploads are never served from a public URL: attachments go through a permission-checked
 # download view (tickets.views), so MEDIA_URL points nowhere public.

@@ -18,7 +18,7 @@ def validate_time_zone(value: str) -> None:
 class UserManager(BaseUserManager.from_queryset(ObjectIdQuerySet)):  # type: ignore[misc]
     use_in_migrations = True
 
-    def get_by_natural_key(self, username):  # type: ignore[no-untyped-def]
+    def get_by_natural_key(self, username):
         return self.get(email__iexact=username)
 
 
@@ -45,7 +45,7 @@ class User(AbstractBaseUser, ObjectIdModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -90,7 +90,7 @@ class User(AbstractBaseUser, ObjectIdModel):
     def has_perm(self, perm: str, obj: object = None) -> bool:
         return self.is_staff
 
-    def has_perms(self, perm_list, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_perms(self, perm_list, obj=None) -> bool:
         return self.is_staff
 
     def has_module_perms(self, app_label: str) -> bool:
@@ -153,9 +153,7 @@ class ApiToken(ObjectIdModel):
 class AccountSettings(models.Model):
     """Instance-wide settings an admin edits (one row, id 1). Policy lives in the database."""
 
-    auto_close_days = models.PositiveIntegerField(
-        _("close solved tickets after (days)"), default=4
-    )
+    auto_close_days = models.PositiveIntegerField(_("close solved tickets after (days)"), default=4)
     max_attachment_mb = models.PositiveIntegerField(_("largest attachment (MB)"), default=20)
     blocked_extensions = models.JSONField(
         _("blocked attachment extensions"),

@@ -48,6 +48,4 @@ def html_to_text(value: str) -> str:
 def text_to_html(value: str) -> str:
     """Plain text as safe HTML paragraphs."""
     paragraphs = [p for p in re.split(r"\n\s*\n", value.strip()) if p]
-    return "".join(
-        "<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs
-    )
+    return "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)

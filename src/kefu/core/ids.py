@@ -25,7 +25,8 @@ def allocate_ids(count: int, *, using: str = "default") -> list[int]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"SELECT nextval('{SEQUENCE_NAME}') FROM generate_series(1, %s)", [count]
+                f"SELECT nextval('{SEQUENCE_NAME}') FROM generate_series(1, %s)",  # noqa: S608 - constant name
+                [count],
             )
             return sorted(row[0] for row in cursor.fetchall())
         cursor.execute(
@@ -44,7 +45,7 @@ def next_id(*, using: str = "default") -> int:
 
 
 class ObjectIdQuerySet(models.QuerySet):
-    def bulk_create(self, objs, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+    def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
         missing = [obj for obj in objs if obj.pk is None]
         for obj, new_id in zip(missing, allocate_ids(len(missing), using=self.db), strict=True):
@@ -62,7 +63,7 @@ class ObjectIdModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs):
         if self.pk is None:
             self.pk = next_id(using=kwargs.get("using") or "default")
             if not args:

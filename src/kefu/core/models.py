@@ -11,6 +11,9 @@ class IdSequence(models.Model):
     class Meta:
         db_table = "core_idsequence"
 
+    def __str__(self) -> str:
+        return str(self.value)
+
 
 class ScheduledJob(models.Model):
     """When each periodic job last ran and next runs.

@@ -9,6 +9,7 @@ conditional UPDATE on ``ScheduledJob.next_run_at``, so however many schedulers t
 run is enqueued once. The task itself does the work in the worker, idempotently.
 """
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -51,10 +52,8 @@ def tick(*, now: dt.datetime | None = None, worker_id: str = "") -> list[str]:
     worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
     claimed = []
     for job in registered_jobs():
-        try:
+        with contextlib.suppress(IntegrityError):  # another scheduler created it first
             ScheduledJob.objects.get_or_create(name=job.name, defaults={"next_run_at": now})
-        except IntegrityError:
-            pass  # another scheduler created it first
         with transaction.atomic():
             won = ScheduledJob.objects.filter(name=job.name, next_run_at__lte=now).update(
                 next_run_at=now + job.every, last_run_at=now, last_claimed_by=worker_id

@@ -16,9 +16,7 @@ class Organization(ObjectIdModel):
     tags = models.JSONField(_("tags"), default=list, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     details = models.TextField(_("details"), blank=True)
-    shared_tickets = models.BooleanField(
-        _("members see each other's tickets"), default=False
-    )
+    shared_tickets = models.BooleanField(_("members see each other's tickets"), default=False)
     shared_comments = models.BooleanField(
         _("members may comment on each other's tickets"), default=False
     )
@@ -95,9 +93,7 @@ class Identity(ObjectIdModel):
     class Meta:
         verbose_name = _("identity")
         verbose_name_plural = _("identities")
-        constraints = [
-            models.UniqueConstraint(fields=["type", "value"], name="identity_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["type", "value"], name="identity_unique")]
 
     def __str__(self) -> str:
         return f"{self.type}:{self.value}"

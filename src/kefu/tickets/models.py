@@ -1,6 +1,5 @@
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +17,7 @@ from .choices import (
     TicketType,
 )
 
-User = settings.AUTH_USER_MODEL
+User = "accounts.User"  # Kefu's own user model (settings.AUTH_USER_MODEL)
 
 
 class CustomStatus(ObjectIdModel):
@@ -261,7 +260,9 @@ class Audit(ObjectIdModel):
     """One change to a ticket by one actor at one moment, with its events."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="audits")
-    author = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     via_channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.WEB)
     via_source = models.JSONField(default=dict, blank=True)
     metadata = models.JSONField(default=dict, blank=True)

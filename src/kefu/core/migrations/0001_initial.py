@@ -26,7 +26,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="IdSequence",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("value", models.BigIntegerField()),
             ],
             options={"db_table": "core_idsequence"},
@@ -34,7 +39,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="ScheduledJob",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("name", models.CharField(max_length=100, unique=True)),
                 ("next_run_at", models.DateTimeField()),
                 ("last_run_at", models.DateTimeField(blank=True, null=True)),

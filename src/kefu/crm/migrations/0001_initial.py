@@ -7,81 +7,151 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.BigIntegerField(editable=False, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('domain_names', models.JSONField(blank=True, default=list, verbose_name='domain names')),
-                ('tags', models.JSONField(blank=True, default=list, verbose_name='tags')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('details', models.TextField(blank=True, verbose_name='details')),
-                ('shared_tickets', models.BooleanField(default=False, verbose_name="members see each other's tickets")),
-                ('shared_comments', models.BooleanField(default=False, verbose_name="members may comment on each other's tickets")),
-                ('external_id', models.CharField(blank=True, max_length=255, null=True, verbose_name='external id')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('group', models.ForeignKey(blank=True, help_text='New tickets from this organization go to this group.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.group')),
+                ("id", models.BigIntegerField(editable=False, primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                (
+                    "domain_names",
+                    models.JSONField(blank=True, default=list, verbose_name="domain names"),
+                ),
+                ("tags", models.JSONField(blank=True, default=list, verbose_name="tags")),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("details", models.TextField(blank=True, verbose_name="details")),
+                (
+                    "shared_tickets",
+                    models.BooleanField(
+                        default=False, verbose_name="members see each other's tickets"
+                    ),
+                ),
+                (
+                    "shared_comments",
+                    models.BooleanField(
+                        default=False, verbose_name="members may comment on each other's tickets"
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(
+                        blank=True, max_length=255, null=True, verbose_name="external id"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="New tickets from this organization go to this group.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.group",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organization',
-                'verbose_name_plural': 'organizations',
-                'ordering': ['name'],
+                "verbose_name": "organization",
+                "verbose_name_plural": "organizations",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='OrganizationMembership',
+            name="OrganizationMembership",
             fields=[
-                ('id', models.BigIntegerField(editable=False, primary_key=True, serialize=False)),
-                ('default', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='crm.organization')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='organization_memberships', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(editable=False, primary_key=True, serialize=False)),
+                ("default", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="crm.organization",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="organization_memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='organization',
-            name='members',
-            field=models.ManyToManyField(blank=True, related_name='organizations', through='crm.OrganizationMembership', to=settings.AUTH_USER_MODEL),
+            model_name="organization",
+            name="members",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="organizations",
+                through="crm.OrganizationMembership",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.CreateModel(
-            name='Identity',
+            name="Identity",
             fields=[
-                ('id', models.BigIntegerField(editable=False, primary_key=True, serialize=False)),
-                ('type', models.CharField(choices=[('email', 'Email'), ('phone_number', 'Phone number')], max_length=32, verbose_name='type')),
-                ('value', models.CharField(max_length=255, verbose_name='value')),
-                ('verified', models.BooleanField(default=False, verbose_name='verified')),
-                ('primary', models.BooleanField(default=False, verbose_name='primary')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identities', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(editable=False, primary_key=True, serialize=False)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[("email", "Email"), ("phone_number", "Phone number")],
+                        max_length=32,
+                        verbose_name="type",
+                    ),
+                ),
+                ("value", models.CharField(max_length=255, verbose_name="value")),
+                ("verified", models.BooleanField(default=False, verbose_name="verified")),
+                ("primary", models.BooleanField(default=False, verbose_name="primary")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="identities",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'identity',
-                'verbose_name_plural': 'identities',
-                'constraints': [models.UniqueConstraint(fields=('type', 'value'), name='identity_unique')],
+                "verbose_name": "identity",
+                "verbose_name_plural": "identities",
+                "constraints": [
+                    models.UniqueConstraint(fields=("type", "value"), name="identity_unique")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='organizationmembership',
-            constraint=models.UniqueConstraint(fields=('user', 'organization'), name='organization_membership_unique'),
+            model_name="organizationmembership",
+            constraint=models.UniqueConstraint(
+                fields=("user", "organization"), name="organization_membership_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organization',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), name='organization_name_unique_ci'),
+            model_name="organization",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"), name="organization_name_unique_ci"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organization',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id__isnull', False)), fields=('external_id',), name='organization_external_id_unique'),
+            model_name="organization",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id__isnull", False)),
+                fields=("external_id",),
+                name="organization_external_id_unique",
+            ),
         ),
     ]

@@ -1,0 +1,298 @@
+"""Business operations on people, groups and API tokens — the one write path."""
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kefu.core import clock
+
+from .choices import STAFF_ROLES, Role
+from .models import ApiToken, Group, GroupMembership, User
+
+TOKEN_BYTES = 30
+
+
+def normalize_email(email: str | None) -> str | None:
+    if email is None:
+        return None
+    email = email.strip().lower()
+    return email or None
+
+
+def normalize_tags(tags: Iterable[str]) -> list[str]:
+    """Tags as Zendesk keeps them: lower case, no spaces, unique, in the order given."""
+    seen: dict[str, None] = {}
+    for tag in tags:
+        for part in str(tag).split():
+            part = part.strip().lower()
+            if part:
+                seen.setdefault(part, None)
+    return list(seen)
+
+
+def _check_email(email: str | None, *, exclude: User | None = None) -> None:
+    if email is None:
+        return
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": [_("Enter a valid email address.")]}) from None
+    taken = User.objects.filter(email=email)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise ValidationError({"email": [_("This email address is already in use.")]})
+
+
+def _check_external_id(external_id: str | None, *, exclude: User | None = None) -> None:
+    if not external_id:
+        return
+    taken = User.objects.filter(external_id=external_id)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise ValidationError({"external_id": [_("This external id is already in use.")]})
+
+
+@transaction.atomic
+def create_user(
+    *,
+    name: str,
+    email: str | None = None,
+    role: str = Role.END_USER,
+    password: str | None = None,
+    phone: str = "",
+    locale: str = "",
+    time_zone: str = "Asia/Shanghai",
+    external_id: str | None = None,
+    tags: Iterable[str] = (),
+    notes: str = "",
+    organization: "object | None" = None,
+    groups: Iterable[Group] = (),
+    verified: bool = False,
+) -> User:
+    """Create a person. Their email and phone become identities (crm) in the same transaction.
+
+    ``organization`` (a ``crm.Organization``) makes them a member; without one, an end user
+    whose email domain matches an organization's domain names joins it, as in Zendesk.
+    """
+    from kefu.crm import actions as crm_actions  # crm depends on accounts' models, not actions
+
+    email = normalize_email(email)
+    name = (name or "").strip()
+    if not name:
+        if email is None:
+            raise ValidationError({"name": [_("A name or an email address is required.")]})
+        name = email.split("@")[0]
+    if role not in Role.values:
+        raise ValidationError({"role": [_("Unknown role: %(role)s") % {"role": role}]})
+    if role in STAFF_ROLES and email is None:
+        raise ValidationError({"email": [_("Agents and admins need an email address.")]})
+    _check_email(email)
+    _check_external_id(external_id)
+    user = User(
+        name=name,
+        email=email,
+        role=role,
+        phone=phone.strip(),
+        locale=locale,
+        time_zone=time_zone,
+        external_id=external_id or None,
+        tags=normalize_tags(tags),
+        notes=notes,
+    )
+    user.full_clean(exclude=["password", "email", "external_id"])
+    if password is not None:
+        validate_password(password, user)
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    if email:
+        crm_actions.add_identity(
+            user=user, type="email", value=email, primary=True, verified=verified
+        )
+    if user.phone:
+        crm_actions.add_identity(user=user, type="phone_number", value=user.phone, primary=True)
+    if organization is None and email and role == Role.END_USER:
+        organization = crm_actions.organization_for_email(email)
+    if organization is not None:
+        crm_actions.add_organization_membership(user=user, organization=organization)  # type: ignore[arg-type]
+    for group in groups:
+        add_group_membership(user=user, group=group)
+    return user
+
+
+UPDATABLE_USER_FIELDS = {
+    "name", "email", "role", "phone", "locale", "time_zone", "external_id", "tags", "notes",
+    "details", "is_active", "suspended", "default_group",
+}  # fmt: skip
+
+
+@transaction.atomic
+def update_user(user: User, **changes: object) -> User:
+    """Change a person's profile fields (keyword per field; unknown fields are an error)."""
+    from kefu.crm import actions as crm_actions
+
+    unknown = set(changes) - UPDATABLE_USER_FIELDS
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed.")] for name in unknown})
+    if "email" in changes:
+        email = normalize_email(changes["email"])  # type: ignore[arg-type]
+        _check_email(email, exclude=user)
+        if email and email != user.email:
+            crm_actions.add_identity(user=user, type="email", value=email, primary=True)
+        changes["email"] = email
+    if "external_id" in changes:
+        changes["external_id"] = changes["external_id"] or None
+        _check_external_id(changes["external_id"], exclude=user)  # type: ignore[arg-type]
+    if "tags" in changes:
+        changes["tags"] = normalize_tags(changes["tags"])  # type: ignore[arg-type]
+    if "role" in changes and changes["role"] not in Role.values:
+        raise ValidationError({"role": [_("Unknown role: %(role)s") % {"role": changes["role"]}]})
+    if changes.get("role") in STAFF_ROLES and not changes.get("email", user.email):
+        raise ValidationError({"email": [_("Agents and admins need an email address.")]})
+    for name, value in changes.items():
+        setattr(user, name, value)
+    user.full_clean(exclude=["password", "email", "external_id"])
+    user.save()
+    if changes.get("role") == Role.END_USER:
+        GroupMembership.objects.filter(user=user).delete()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password", "updated_at"])
+
+
+@transaction.atomic
+def create_or_update_admin(*, email: str, password: str, name: str | None = None) -> User:
+    """``kefu createadmin``: make this person an admin with this password."""
+    email = normalize_email(email) or ""
+    existing = User.objects.filter(email=email).first()
+    if existing is None:
+        return create_user(name=name or "", email=email, role=Role.ADMIN, password=password)
+    changes: dict[str, object] = {"role": Role.ADMIN, "is_active": True, "suspended": False}
+    if name:
+        changes["name"] = name
+    update_user(existing, **changes)
+    set_password(existing, password)
+    return existing
+
+
+# --- Groups -----------------------------------------------------------------------------------
+
+
+def create_group(*, name: str, description: str = "", default: bool = False) -> Group:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": [_("A group needs a name.")]})
+    if Group.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": [_("A group with this name already exists.")]})
+    with transaction.atomic():
+        if default:
+            Group.objects.filter(default=True).update(default=False)
+        return Group.objects.create(name=name, description=description, default=default)
+
+
+def update_group(group: Group, *, name: str | None = None, description: str | None = None,
+                 default: bool | None = None) -> Group:  # fmt: skip
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ValidationError({"name": [_("A group needs a name.")]})
+        if Group.objects.filter(name__iexact=name).exclude(pk=group.pk).exists():
+            raise ValidationError({"name": [_("A group with this name already exists.")]})
+        group.name = name
+    if description is not None:
+        group.description = description
+    with transaction.atomic():
+        if default:
+            Group.objects.filter(default=True).exclude(pk=group.pk).update(default=False)
+        if default is not None:
+            group.default = default
+        group.save()
+    return group
+
+
+def delete_group(group: Group) -> None:
+    """Delete a group; its tickets keep their history and become ungrouped."""
+    group.delete()
+
+
+def add_group_membership(*, user: User, group: Group, default: bool = False) -> GroupMembership:
+    if not user.is_agent:
+        raise ValidationError({"user_id": [_("Only agents can be members of a group.")]})
+    with transaction.atomic():
+        membership, _created = GroupMembership.objects.get_or_create(user=user, group=group)
+        if default or user.default_group_id is None:
+            GroupMembership.objects.filter(user=user).exclude(pk=membership.pk).update(
+                default=False
+            )
+            membership.default = True
+            membership.save(update_fields=["default", "updated_at"])
+            User.objects.filter(pk=user.pk).update(default_group=group)
+            user.default_group = group
+    return membership
+
+
+def remove_group_membership(*, user: User, group: Group) -> None:
+    with transaction.atomic():
+        GroupMembership.objects.filter(user=user, group=group).delete()
+        if user.default_group_id == group.pk:
+            next_membership = GroupMembership.objects.filter(user=user).order_by("id").first()
+            user.default_group = next_membership.group if next_membership else None
+            User.objects.filter(pk=user.pk).update(default_group=user.default_group)
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(*, user: User, description: str = "") -> tuple[ApiToken, str]:
+    """Make a token for ``user``. Returns the record and the token, which is never stored."""
+    if not user.is_active or user.suspended:
+        raise ValidationError({"user": [_("This person cannot use the API.")]})
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    record = ApiToken.objects.create(
+        user=user, description=description, digest=_digest(token), prefix=token[:8]
+    )
+    return record, token
+
+
+def revoke_api_token(token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk).update(active=False)
+
+
+def authenticate_token(token: str, *, email: str | None = None) -> User | None:
+    """The user a token belongs to, or None.
+
+    With ``email`` (HTTP Basic ``email/token:TOKEN``) the token's owner must have that email.
+    """
+    if not token:
+        return None
+    record = (
+        ApiToken.objects.select_related("user").filter(digest=_digest(token), active=True).first()
+    )
+    if record is None:
+        return None
+    user = record.user
+    if not user.is_active or user.suspended:
+        return None
+    if email is not None and normalize_email(email) != user.email:
+        return None
+    now = clock.now()
+    if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+    return user

@@ -1,0 +1,204 @@
+"""Business operations on organizations, memberships and identities."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kefu.accounts.actions import create_user, normalize_email, normalize_tags
+from kefu.accounts.choices import Role
+from kefu.accounts.models import Group, User
+
+from .choices import IdentityType
+from .models import Identity, Organization, OrganizationMembership
+
+
+def _normalize_domains(domains: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for domain in domains:
+        for part in str(domain).replace(",", " ").split():
+            part = part.strip().lower().lstrip("@")
+            if part:
+                seen.setdefault(part, None)
+    return list(seen)
+
+
+def _check_name(name: str, *, exclude: Organization | None = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": [_("An organization needs a name.")]})
+    taken = Organization.objects.filter(name__iexact=name)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise ValidationError({"name": [_("An organization with this name already exists.")]})
+    return name
+
+
+def _check_external_id(external_id: str | None, *, exclude: Organization | None = None) -> None:
+    if not external_id:
+        return
+    taken = Organization.objects.filter(external_id=external_id)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise ValidationError({"external_id": [_("This external id is already in use.")]})
+
+
+def create_organization(
+    *,
+    name: str,
+    domain_names: Iterable[str] = (),
+    tags: Iterable[str] = (),
+    notes: str = "",
+    details: str = "",
+    shared_tickets: bool = False,
+    shared_comments: bool = False,
+    external_id: str | None = None,
+    group: Group | None = None,
+) -> Organization:
+    name = _check_name(name)
+    _check_external_id(external_id)
+    return Organization.objects.create(
+        name=name,
+        domain_names=_normalize_domains(domain_names),
+        tags=normalize_tags(tags),
+        notes=notes,
+        details=details,
+        shared_tickets=shared_tickets,
+        shared_comments=shared_comments and shared_tickets,
+        external_id=external_id or None,
+        group=group,
+    )
+
+
+UPDATABLE_ORGANIZATION_FIELDS = {
+    "name", "domain_names", "tags", "notes", "details", "shared_tickets", "shared_comments",
+    "external_id", "group",
+}  # fmt: skip
+
+
+def update_organization(organization: Organization, **changes: object) -> Organization:
+    unknown = set(changes) - UPDATABLE_ORGANIZATION_FIELDS
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed.")] for name in unknown})
+    if "name" in changes:
+        changes["name"] = _check_name(str(changes["name"]), exclude=organization)
+    if "external_id" in changes:
+        changes["external_id"] = changes["external_id"] or None
+        _check_external_id(changes["external_id"], exclude=organization)  # type: ignore[arg-type]
+    if "domain_names" in changes:
+        changes["domain_names"] = _normalize_domains(changes["domain_names"])  # type: ignore[arg-type]
+    if "tags" in changes:
+        changes["tags"] = normalize_tags(changes["tags"])  # type: ignore[arg-type]
+    for name, value in changes.items():
+        setattr(organization, name, value)
+    if not organization.shared_tickets:
+        organization.shared_comments = False
+    organization.save()
+    return organization
+
+
+def delete_organization(organization: Organization) -> None:
+    """Delete an organization; members stay, their tickets lose the organization."""
+    organization.delete()
+
+
+def organization_for_email(email: str) -> Organization | None:
+    """The organization whose domain names include this address's domain, if exactly one."""
+    domain = email.rsplit("@", 1)[-1].lower()
+    if not domain:
+        return None
+    # Domain lists are short; JSON containment is not portable to SQLite, so filter in Python
+    # over the organizations that mention the domain at all.
+    candidates = [
+        org
+        for org in Organization.objects.filter(domain_names__icontains=domain)
+        if domain in org.domain_names
+    ]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+@transaction.atomic
+def add_organization_membership(
+    *, user: User, organization: Organization, default: bool = False
+) -> OrganizationMembership:
+    membership, _created = OrganizationMembership.objects.get_or_create(
+        user=user, organization=organization
+    )
+    has_default = OrganizationMembership.objects.filter(user=user, default=True).exists()
+    if default or not has_default:
+        OrganizationMembership.objects.filter(user=user).exclude(pk=membership.pk).update(
+            default=False
+        )
+        if not membership.default:
+            membership.default = True
+            membership.save(update_fields=["default", "updated_at"])
+    return membership
+
+
+@transaction.atomic
+def remove_organization_membership(*, user: User, organization: Organization) -> None:
+    OrganizationMembership.objects.filter(user=user, organization=organization).delete()
+    if not OrganizationMembership.objects.filter(user=user, default=True).exists():
+        first = OrganizationMembership.objects.filter(user=user).order_by("id").first()
+        if first is not None:
+            first.default = True
+            first.save(update_fields=["default", "updated_at"])
+
+
+def default_organization(user: User) -> Organization | None:
+    membership = (
+        OrganizationMembership.objects.select_related("organization")
+        .filter(user=user)
+        .order_by("-default", "id")
+        .first()
+    )
+    return membership.organization if membership else None
+
+
+def _normalize_identity(type: str, value: str) -> str:
+    if type == IdentityType.EMAIL:
+        return normalize_email(value) or ""
+    return value.strip()
+
+
+def add_identity(
+    *, user: User, type: str, value: str, primary: bool = False, verified: bool = False
+) -> Identity:
+    """Record an address this person writes from. An address belongs to one person only."""
+    if type not in IdentityType.values:
+        raise ValidationError({"type": [_("Unknown identity type: %(type)s") % {"type": type}]})
+    value = _normalize_identity(type, value)
+    if not value:
+        raise ValidationError({"value": [_("An identity needs a value.")]})
+    existing = Identity.objects.filter(type=type, value=value).first()
+    if existing is not None:
+        if existing.user_id != user.pk:
+            raise ValidationError({"value": [_("This address belongs to someone else.")]})
+        return existing
+    with transaction.atomic():
+        if primary:
+            Identity.objects.filter(user=user, type=type).update(primary=False)
+        return Identity.objects.create(
+            user=user, type=type, value=value, primary=primary, verified=verified
+        )
+
+
+def remove_identity(identity: Identity) -> None:
+    identity.delete()
+
+
+def find_user_by_identity(*, type: str, value: str) -> User | None:
+    value = _normalize_identity(type, value)
+    identity = Identity.objects.select_related("user").filter(type=type, value=value).first()
+    return identity.user if identity else None
+
+
+def find_or_create_end_user(*, email: str, name: str = "") -> User:
+    """The person who writes from this address, creating an end user on first contact."""
+    user = find_user_by_identity(type=IdentityType.EMAIL, value=email)
+    if user is not None:
+        return user
+    return create_user(name=name, email=email, role=Role.END_USER)

@@ -1,0 +1,73 @@
+"""Ticket business operations — the one write path (see each module's docstring)."""
+
+from .attachments import clean_file_name, create_upload, find_upload
+from .fields import (
+    clean_custom_fields,
+    clean_field_value,
+    create_custom_status,
+    create_ticket_field,
+    default_custom_status,
+    delete_ticket_field,
+    update_custom_status,
+    update_ticket_field,
+)
+from .imports import ImportedComment, ImportedTicket, import_tickets
+from .tickets import (
+    NewComment,
+    TicketData,
+    add_comment,
+    close_solved_tickets,
+    create_ticket,
+    delete_ticket,
+    restore_ticket,
+    update_ticket,
+)
+from .views import (
+    MacroResult,
+    apply_macro,
+    create_macro,
+    create_view,
+    delete_macro,
+    delete_view,
+    record_macro_use,
+    update_macro,
+    update_view,
+    view_count,
+    view_tickets,
+)
+
+__all__ = [
+    "ImportedComment",
+    "ImportedTicket",
+    "MacroResult",
+    "NewComment",
+    "TicketData",
+    "add_comment",
+    "apply_macro",
+    "clean_custom_fields",
+    "clean_file_name",
+    "create_upload",
+    "find_upload",
+    "clean_field_value",
+    "close_solved_tickets",
+    "create_custom_status",
+    "create_macro",
+    "create_ticket",
+    "create_ticket_field",
+    "create_view",
+    "default_custom_status",
+    "delete_macro",
+    "delete_ticket",
+    "delete_ticket_field",
+    "delete_view",
+    "import_tickets",
+    "record_macro_use",
+    "restore_ticket",
+    "update_custom_status",
+    "update_macro",
+    "update_ticket",
+    "update_ticket_field",
+    "update_view",
+    "view_count",
+    "view_tickets",
+]

@@ -1,0 +1,57 @@
+"""Shared fixtures. Personas as in CONVENTIONS.md: alice (agent in Support), bob (end user at
+Acme), carol (end user at Globex, must not see Acme's tickets), admin."""
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+
+from kefu.accounts import actions as accounts
+from kefu.accounts.choices import Role
+from kefu.accounts.models import Group, User
+from kefu.crm import actions as crm
+from kefu.crm.models import Organization
+
+
+def pytest_report_header(config):  # type: ignore[no-untyped-def]
+    return f"kefu database: {settings.DATABASES['default']['ENGINE']}"
+
+
+def pytest_sessionstart(session):  # type: ignore[no-untyped-def]
+    # In CI a PostgreSQL run that silently fell back to SQLite would prove nothing.
+    url = os.environ.get("KEFU_TEST_DATABASE_URL", "")
+    if url.startswith("postgres"):
+        assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+@dataclass
+class Personas:
+    admin: User
+    alice: User
+    bob: User
+    carol: User
+    support: Group
+    acme: Organization
+    globex: Organization
+
+
+def make_personas() -> Personas:
+    support = accounts.create_group(name="Support", default=True)
+    acme = crm.create_organization(name="Acme", domain_names=["acme.test"])
+    globex = crm.create_organization(name="Globex 环球", domain_names=["globex.test"])
+    admin = accounts.create_user(
+        name="Admin", email="admin@kefu.test", role=Role.ADMIN, password="correct horse 42"
+    )
+    alice = accounts.create_user(
+        name="Alice 王", email="alice@kefu.test", role=Role.AGENT, password="correct horse 42",
+        groups=[support],
+    )  # fmt: skip
+    bob = accounts.create_user(name="Bob", email="bob@acme.test", password="correct horse 42")
+    carol = accounts.create_user(name="Carol 陈", email="carol@globex.test")
+    return Personas(admin, alice, bob, carol, support, acme, globex)
+
+
+@pytest.fixture
+def personas(db) -> Personas:  # type: ignore[no-untyped-def]
+    return make_personas()

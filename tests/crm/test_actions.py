@@ -1,0 +1,35 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from kefu.crm import actions as crm
+from kefu.crm.access import visible_organizations
+
+
+def test_organization_names_are_unique_ignoring_case(personas):
+    with pytest.raises(ValidationError) as error:
+        crm.create_organization(name="ACME")
+    assert "name" in error.value.message_dict
+
+
+def test_an_identity_belongs_to_one_person(personas):
+    with pytest.raises(ValidationError):
+        crm.add_identity(user=personas.carol, type="email", value="Bob@Acme.test")
+
+
+def test_the_same_customer_is_found_by_any_of_their_addresses(personas):
+    crm.add_identity(user=personas.bob, type="email", value="bob.personal@qq.example")
+    assert crm.find_or_create_end_user(email="BOB.personal@qq.example") == personas.bob
+    newcomer = crm.find_or_create_end_user(email="new@globex.test", name="新客户")
+    assert newcomer.name == "新客户"
+    assert list(newcomer.organizations.all()) == [personas.globex]
+
+
+def test_shared_comments_need_shared_tickets(personas):
+    crm.update_organization(personas.acme, shared_comments=True)
+    personas.acme.refresh_from_db()
+    assert personas.acme.shared_comments is False
+
+
+def test_end_users_see_only_their_organizations(personas):
+    assert list(visible_organizations(personas.bob)) == [personas.acme]
+    assert set(visible_organizations(personas.alice)) == {personas.acme, personas.globex}
