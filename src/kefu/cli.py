@@ -328,7 +328,7 @@ def _bind(host: str, port: int) -> socket.socket:
 def _prepare_static() -> None:
     from django.conf import settings
 
-    # WhiteNoise serves from the app folders (finders); an absent STATIC_ROOT only earns a
+    # ServeStatic serves from the app folders (finders); an absent STATIC_ROOT only earns a
     # warning at every start, so make sure it exists (`collectstatic` fills it, if wanted).
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 

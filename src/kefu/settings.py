@@ -94,7 +94,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -201,23 +201,19 @@ USE_TZ = True
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise serves from finders too, but expects the dir
+STATIC_ROOT.mkdir(exist_ok=True)  # ServeStatic serves from finders but expects the dir
 MEDIA_ROOT = DATA_DIR / "files"
 # Uploads are never served from a public URL: attachments go through a permission-checked
 # download view (tickets.views), so MEDIA_URL points nowhere public.
 MEDIA_URL = "/_files/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedStaticFilesStorage"
-        )
-    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = DEBUG
+# ServeStatic (WhiteNoise's ASGI-native successor) serves the apps' static files straight from
+# the finders: no collectstatic step, and no sync-iterator warnings under the ASGI server.
+SERVESTATIC_USE_FINDERS = True
+SERVESTATIC_AUTOREFRESH = DEBUG
 FILE_UPLOAD_PERMISSIONS = 0o640
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -229,6 +225,9 @@ TASKS = {
         "BACKEND": _env("KEFU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# A RUNNING task older than this is taken for dead (its process was killed) and queued again.
+TASK_TIMEOUT = _env_int("KEFU_TASK_TIMEOUT", 1800)
+TASK_RESULT_DAYS = _env_int("KEFU_TASK_RESULT_DAYS", 7)
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

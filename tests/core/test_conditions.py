@@ -349,7 +349,7 @@ def test_boolean_treats_missing_as_false(
     [({"size": 3}, [True, False, False, True]), ({"size": "3"}, [False, False, False, False])],
 )
 def test_number_reads_only_json_numbers(extra: dict[str, Any], expected: list[bool]) -> None:
-    conditions = [
+    conditions: list[dict[str, Any]] = [
         {"field": "extra_size", "operator": "is", "value": "3"},
         {"field": "extra_size", "operator": "less_than", "value": 3},
         {"field": "extra_size", "operator": "greater_than", "value": 3.5},

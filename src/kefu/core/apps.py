@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,15 @@ class CoreConfig(AppConfig):
     name = "kefu.core"
     label = "core"
     verbose_name = "Kefu core"
+
+    def ready(self) -> None:
+        from . import scheduler, tasks
+
+        scheduler.register(
+            "core.requeue_stale_tasks",
+            every=dt.timedelta(minutes=5),
+            task=tasks.requeue_stale_tasks,
+        )
+        scheduler.register(
+            "core.prune_task_results", every=dt.timedelta(hours=6), task=tasks.prune_task_results
+        )

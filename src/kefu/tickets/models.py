@@ -1,4 +1,4 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils.translation import get_language
@@ -16,6 +16,9 @@ from .choices import (
     Status,
     TicketType,
 )
+
+if TYPE_CHECKING:
+    from kefu.accounts.models import User as AccountsUser
 
 User = "accounts.User"  # Kefu's own user model (settings.AUTH_USER_MODEL)
 
@@ -94,8 +97,12 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="tickets",
     )
-    followers = models.ManyToManyField(User, related_name="followed_tickets", blank=True)
-    email_ccs = models.ManyToManyField(User, related_name="cc_tickets", blank=True)
+    followers: models.ManyToManyField["AccountsUser", Any] = models.ManyToManyField(
+        User, related_name="followed_tickets", blank=True
+    )
+    email_ccs: models.ManyToManyField["AccountsUser", Any] = models.ManyToManyField(
+        User, related_name="cc_tickets", blank=True
+    )
     # The tag list as shown; TicketTag rows (written together, by actions only) serve filters.
     tags = models.JSONField(default=list, blank=True)
     # {"f<field id>": value}. Keys are prefixed because JSON paths read digits as indexes.

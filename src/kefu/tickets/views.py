@@ -5,7 +5,9 @@ from .access import visible_attachments
 
 
 @login_required
-def attachment_download(request: HttpRequest, attachment_id: int, file_name: str = "") -> FileResponse:
+def attachment_download(
+    request: HttpRequest, attachment_id: int, file_name: str = ""
+) -> FileResponse:
     """Serve an attachment the signed-in person may see, always as a download.
 
     ``Content-Disposition: attachment``, ``nosniff`` and a sandboxing CSP mean an uploaded HTML

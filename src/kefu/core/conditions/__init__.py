@@ -3,9 +3,9 @@ automations and SLA policies.
 
 Zendesk's format: ``{"all": [{"field", "operator", "value"}, ...], "any": [...]}`` — every
 ``all`` condition matches, and at least one ``any`` condition if there are any. A ``Registry``
-of ``FieldSpec``\\ s (one per field, registered by the app that owns the model) says which
-operators a field allows and what they mean, both as an ORM filter (``compile_q``, for lists)
-and in Python (``evaluate``, for rules), and the two agree on every row, NULLs included.
+holds one ``FieldSpec`` per field (registered by the app that owns the model): which operators
+the field allows and what they mean, both as an ORM filter (``compile_q``, for lists) and in
+Python (``evaluate``, for rules). The two agree on every row, NULLs included.
 
 This package is generic: it imports no domain app. See docs/conditions.md.
 """
