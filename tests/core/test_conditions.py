@@ -415,3 +415,25 @@ def test_hours_in_a_status_need_the_row_to_be_in_that_status() -> None:
 
     assert matches(thing(state="open", status_at=opened), condition) is True
     assert matches(thing(state="pending", status_at=opened), condition) is False
+
+
+def test_a_placeholder_value_is_resolved_from_the_context_at_run_time():
+    from kefu.core.conditions import Column, ForeignKeySpec, Placeholder, Registry, bind
+
+    registry = Registry("toy")
+    registry.register(
+        ForeignKeySpec(
+            name="owner_id", source=Column("owner_id"), nullable=True, placeholders=("me",)
+        )
+    )
+    bound = bind({"all": [{"field": "owner_id", "operator": "is", "value": "me"}]}, registry)
+    assert bound.all_of[0].value == Placeholder("me")
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+    class Row:
+        owner_id = 7
+
+    assert bound.matches(Row(), now=now, context={"me": 7})
+    assert not bound.matches(Row(), now=now, context={"me": 8})
+    # no one to stand for "me" (a system change): "is me" matches nothing
+    assert not bound.matches(Row(), now=now, context={})

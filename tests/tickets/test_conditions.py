@@ -232,6 +232,13 @@ SUBJECTS = [
 ]
 TAGS = ["vip", "退货", "refund", "printer", "b2b"]
 PRODUCT_OPTIONS = [("Phone", "phone"), ("Laptop", "laptop"), ("Tablet", "tablet")]
+# The updates that take a ticket created new/open to a status.
+STATUS_STEPS = {
+    "pending": ["pending"],
+    "hold": ["hold"],
+    "solved": ["solved"],
+    "closed": ["solved", "closed"],
+}
 TIME_COLUMNS = [
     "created_at",
     "status_updated_at",
@@ -327,11 +334,10 @@ def _build_pool(personas: Personas) -> Pool:
             moment += rng.randrange(1, 180) * MINUTE
             with clock.frozen_at(moment):
                 update_ticket(ticket, actor=requester, comment=NewComment(body="Any news?"))
-        for step in _status_steps(status):
+        for step in STATUS_STEPS.get(status, []):
             moment += rng.choice([60, 61, 120, 600]) * MINUTE
             with clock.frozen_at(moment):
-                update_ticket(ticket, actor=assignee if step != "closed" else None,
-                              data=TicketData(status=step))  # fmt: skip
+                update_ticket(ticket, actor=assignee, data=TicketData(status=step))
     return Pool(
         tickets=list(Ticket.objects.order_by("pk")),
         product=pool_fields["product"],
@@ -341,19 +347,6 @@ def _build_pool(personas: Personas) -> Pool:
         amount=pool_fields["amount"],
         unused_custom_status_id=unused.pk,
     )
-
-
-STATUS_STEPS = {
-    "pending": ["pending"],
-    "hold": ["hold"],
-    "solved": ["solved"],
-    "closed": ["solved", "closed"],
-}
-
-
-def _status_steps(status: str) -> list[str]:
-    """The updates that take a ticket created new/open to ``status``."""
-    return STATUS_STEPS.get(status, [])
 
 
 @pytest.fixture

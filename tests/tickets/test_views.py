@@ -140,3 +140,27 @@ def test_a_macro_with_an_unknown_action_or_bad_value_is_refused(personas):
         create_macro(
             actor=personas.admin, title="x", actions=[{"field": "status", "value": "gone"}]
         )
+
+
+def test_current_user_in_a_view_means_the_agent_looking_at_it(personas):
+    # given Zendesk's default "Your unsolved tickets" view, shared by everyone
+    grace = accounts.create_user(
+        name="Grace 郭", email="grace@kefu.test", role=Role.AGENT, groups=[personas.support]
+    )
+    [alices] = make_tickets(personas, 1, assignee=personas.alice)
+    [graces] = make_tickets(personas, 1, assignee=grace)
+    make_tickets(personas, 1, group=personas.support)  # unassigned
+    view = create_view(
+        actor=personas.admin,
+        title="Your unsolved tickets",
+        conditions={
+            "all": [
+                {"field": "status", "operator": "less_than", "value": "solved"},
+                {"field": "assignee_id", "operator": "is", "value": "current_user"},
+            ]
+        },
+    )
+    # then each agent sees their own
+    assert list(view_tickets(view, user=personas.alice)) == [alices]
+    assert list(view_tickets(view, user=grace)) == [graces]
+    assert view_count(view, user=personas.admin) == 0

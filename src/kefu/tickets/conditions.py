@@ -5,10 +5,12 @@ fields read. See docs/conditions.md for the reference and how to add a field.
 """
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
+from kefu.accounts.models import User
 from kefu.core import clock
 from kefu.core.conditions import (
     BooleanSpec,
@@ -56,9 +58,16 @@ register(BooleanSpec(name="is_public", source=Column("is_public")))
 # --- People, groups, organizations ------------------------------------------------------------
 
 register(ForeignKeySpec(name="custom_status_id", source=Column("custom_status_id")))
-register(ForeignKeySpec(name="requester_id", source=Column("requester_id")))
-register(ForeignKeySpec(name="submitter_id", source=Column("submitter_id")))
-for _name in ("assignee_id", "group_id", "organization_id"):
+# "current_user" is the agent looking at a view, or the person making an update (Zendesk).
+_PEOPLE = ("current_user",)
+register(ForeignKeySpec(name="requester_id", source=Column("requester_id"), placeholders=_PEOPLE))
+register(ForeignKeySpec(name="submitter_id", source=Column("submitter_id"), placeholders=_PEOPLE))
+register(
+    ForeignKeySpec(
+        name="assignee_id", source=Column("assignee_id"), nullable=True, placeholders=_PEOPLE
+    )
+)
+for _name in ("group_id", "organization_id"):
     register(ForeignKeySpec(name=_name, source=Column(_name), nullable=True))
 
 
@@ -143,17 +152,33 @@ def parse_ticket_conditions(data: ConditionsInput) -> Conditions:
     return parse_conditions(data, ticket_conditions)
 
 
-def ticket_filter(conditions: ConditionsInput, *, now: dt.datetime | None = None) -> Q:
-    """``Ticket.objects.filter(ticket_filter(view.conditions))``. ``now`` defaults to the clock."""
-    return bind(conditions, ticket_conditions).q(now=now or clock.now())
+def _context(user: User | None) -> dict[str, Any]:
+    return {"current_user": user.pk if user is not None else None}
+
+
+def ticket_filter(
+    conditions: ConditionsInput,
+    *,
+    now: dt.datetime | None = None,
+    user: User | None = None,
+) -> Q:
+    """``Ticket.objects.filter(ticket_filter(view.conditions, user=agent))``. ``now`` defaults
+    to the clock; ``user`` is who ``current_user`` means."""
+    return bind(conditions, ticket_conditions).q(now=now or clock.now(), context=_context(user))
 
 
 def ticket_matches(
-    conditions: ConditionsInput, ticket: Ticket, *, now: dt.datetime | None = None
+    conditions: ConditionsInput,
+    ticket: Ticket,
+    *,
+    now: dt.datetime | None = None,
+    user: User | None = None,
 ) -> bool:
     """Whether ``ticket`` (as it is in memory) meets ``conditions``; agrees with
     ``ticket_filter`` for a ticket that is saved."""
-    return bind(conditions, ticket_conditions).matches(ticket, now=now or clock.now())
+    return bind(conditions, ticket_conditions).matches(
+        ticket, now=now or clock.now(), context=_context(user)
+    )
 
 
 __all__ = [

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from .schema import Condition, ConditionError, Conditions
-from .specs import FieldSpec, InvalidValue, Op
+from .specs import FieldSpec, InvalidValue, Op, Placeholder, Unresolved
 
 type Resolver = Callable[[str], FieldSpec | None]
 
@@ -55,6 +55,9 @@ class Registry:
         return iter(self._fields.values())
 
 
+type Context = Mapping[str, Any]
+
+
 @dataclass(frozen=True)
 class Clause:
     """One condition, validated and bound to its field, with its value cleaned."""
@@ -63,33 +66,43 @@ class Clause:
     operator: Op
     value: Any
 
-    def q(self, *, now: dt.datetime) -> Q:
-        return self.spec.to_q(self.operator, self.value, now=now)
+    def _value(self, context: Context) -> Any:
+        if not isinstance(self.value, Placeholder):
+            return self.value
+        resolved = context.get(self.value.name)
+        return Unresolved.ID if resolved is None else resolved
 
-    def matches(self, obj: Any, *, now: dt.datetime) -> bool:
-        return self.spec.matches(obj, self.operator, self.value, now=now)
+    def q(self, *, now: dt.datetime, context: Context) -> Q:
+        return self.spec.to_q(self.operator, self._value(context), now=now)
+
+    def matches(self, obj: Any, *, now: dt.datetime, context: Context) -> bool:
+        return self.spec.matches(obj, self.operator, self._value(context), now=now)
 
 
 @dataclass(frozen=True)
 class BoundConditions:
     """A condition set ready to run. Bind once and reuse it to test many objects: binding
-    may query the database (custom fields), running never does beyond ``q`` itself."""
+    may query the database (custom fields), running never does beyond ``q`` itself.
+
+    ``context`` gives the values of placeholders such as ``current_user``."""
 
     all_of: tuple[Clause, ...]
     any_of: tuple[Clause, ...]
 
-    def q(self, *, now: dt.datetime) -> Q:
+    def q(self, *, now: dt.datetime, context: Context | None = None) -> Q:
         _check_aware(now)
-        q = reduce(and_, (clause.q(now=now) for clause in self.all_of), Q())
+        context = context or {}
+        q = reduce(and_, (c.q(now=now, context=context) for c in self.all_of), Q())
         if self.any_of:
-            q &= reduce(or_, (clause.q(now=now) for clause in self.any_of))
+            q &= reduce(or_, (c.q(now=now, context=context) for c in self.any_of))
         return q
 
-    def matches(self, obj: Any, *, now: dt.datetime) -> bool:
+    def matches(self, obj: Any, *, now: dt.datetime, context: Context | None = None) -> bool:
         _check_aware(now)
-        if not all(clause.matches(obj, now=now) for clause in self.all_of):
+        context = context or {}
+        if not all(c.matches(obj, now=now, context=context) for c in self.all_of):
             return False
-        return not self.any_of or any(clause.matches(obj, now=now) for clause in self.any_of)
+        return not self.any_of or any(c.matches(obj, now=now, context=context) for c in self.any_of)
 
 
 def _check_aware(now: dt.datetime) -> None:
@@ -173,16 +186,27 @@ def parse_conditions(data: ConditionsInput, registry: Registry) -> Conditions:
     return conditions
 
 
-def compile_q(conditions: ConditionsInput, registry: Registry, *, now: dt.datetime) -> Q:
+def compile_q(
+    conditions: ConditionsInput,
+    registry: Registry,
+    *,
+    now: dt.datetime,
+    context: Context | None = None,
+) -> Q:
     """The conditions as a filter for the registry's model (lists: views, automations)."""
-    return bind(conditions, registry).q(now=now)
+    return bind(conditions, registry).q(now=now, context=context)
 
 
 def evaluate(
-    conditions: ConditionsInput, obj: Any, registry: Registry, *, now: dt.datetime
+    conditions: ConditionsInput,
+    obj: Any,
+    registry: Registry,
+    *,
+    now: dt.datetime,
+    context: Context | None = None,
 ) -> bool:
     """Whether ``obj`` meets the conditions, in Python (rules on one changed object).
 
     Agrees with ``compile_q`` for every row: ``evaluate(c, row)`` is True exactly when
     ``Model.objects.filter(compile_q(c)).filter(pk=row.pk)`` finds it."""
-    return bind(conditions, registry).matches(obj, now=now)
+    return bind(conditions, registry).matches(obj, now=now, context=context)

@@ -74,7 +74,7 @@ class InvalidValue(ValueError):
     """A value the field cannot use; the message is shown to whoever wrote the condition."""
 
 
-def show(value: Any) -> str:
+def _show(value: Any) -> str:
     """A value as the client wrote it, for error messages ("abc", 12, true, ["a"])."""
     return json.dumps(value, ensure_ascii=False, default=str)
 
@@ -82,7 +82,7 @@ def show(value: Any) -> str:
 def _bad_value(spec: "FieldSpec", value: Any) -> InvalidValue:
     return InvalidValue(
         _("Invalid value %(value)s for field %(field)s")
-        % {"value": show(value), "field": spec.name}
+        % {"value": _show(value), "field": spec.name}
     )
 
 
@@ -91,7 +91,7 @@ def _no_value(spec: "FieldSpec", operator: Op, value: Any) -> None:
     if value not in (None, ""):
         raise InvalidValue(
             _("Operator %(operator)s takes no value, got %(value)s for field %(field)s")
-            % {"operator": operator, "value": show(value), "field": spec.name}
+            % {"operator": operator, "value": _show(value), "field": spec.name}
         )
 
 
@@ -270,16 +270,34 @@ class OrderedChoiceSpec(ChoiceSpec):
         return super()._test(current, operator, value, now)
 
 
+@dataclass(frozen=True)
+class Placeholder:
+    """A value that names something known only when the conditions run, such as Zendesk's
+    ``current_user`` (the agent looking at a view, the person making an update). The engine
+    resolves it from the ``context`` given to ``q``/``matches``."""
+
+    name: str
+
+
+class Unresolved:
+    """What a placeholder stands for when its context has no value (say, the system made the
+    change): an id no row has, so ``is`` matches nothing and ``is_not`` everything."""
+
+    ID = -1
+
+
 @dataclass(frozen=True, kw_only=True)
 class ForeignKeySpec(ValueSpec):
     """A related object's id (group_id, assignee_id). ``""``/null means "none" if nullable.
 
     Ids may come as numbers or digit strings: Zendesk clients send both (``"value": "123"``).
+    ``placeholders`` lists names accepted instead of an id (``"current_user"``).
     """
 
     supported: ClassVar[tuple[Op, ...]] = (Op.IS, Op.IS_NOT, Op.PRESENT, Op.NOT_PRESENT)
 
     nullable: bool = False
+    placeholders: tuple[str, ...] = ()
 
     def clean(self, operator: Op, value: Any) -> Cleaned:
         if operator in (Op.PRESENT, Op.NOT_PRESENT):
@@ -289,6 +307,8 @@ class ForeignKeySpec(ValueSpec):
             if not self.nullable:
                 raise _needs_value(self, operator)
             return (Op.NOT_PRESENT if operator == Op.IS else Op.PRESENT), None
+        if isinstance(value, str) and value in self.placeholders:
+            return operator, Placeholder(value)
         if isinstance(value, str) and _ID.fullmatch(value):
             return operator, int(value)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:

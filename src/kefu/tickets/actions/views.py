@@ -102,7 +102,7 @@ def _clean_view_conditions(conditions: Mapping[str, Any]) -> dict[str, Any]:
     try:
         parsed = parse_ticket_conditions(conditions)
     except ConditionError as exc:
-        raise ValidationError({"conditions": [str(exc)]}) from None
+        raise ValidationError({"conditions": exc.descriptions}) from None
     if not parsed.all and not parsed.any:
         raise ValidationError({"conditions": [_("A view needs at least one condition.")]})
     return parsed.model_dump(mode="json")
@@ -188,14 +188,14 @@ def _ordering(execution: Mapping[str, Any]) -> tuple[dict[str, Any], list[Any]]:
 def view_tickets(view: View, *, user: User, now: dt.datetime | None = None) -> QuerySet[Ticket]:
     """The tickets of a view that ``user`` may see, in the view's order."""
     annotations, ordering = _ordering(view.execution)
-    tickets = visible_tickets(user).filter(ticket_filter(view.conditions, now=now))
+    tickets = visible_tickets(user).filter(ticket_filter(view.conditions, now=now, user=user))
     if annotations:
         tickets = tickets.annotate(**annotations)
     return tickets.order_by(*ordering)
 
 
 def view_count(view: View, *, user: User, now: dt.datetime | None = None) -> int:
-    return visible_tickets(user).filter(ticket_filter(view.conditions, now=now)).count()
+    return visible_tickets(user).filter(ticket_filter(view.conditions, now=now, user=user)).count()
 
 
 # --- Macros -----------------------------------------------------------------------------------
