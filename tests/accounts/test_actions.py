@@ -88,3 +88,49 @@ def test_group_membership_sets_the_default_group_and_only_agents_join(personas):
 def test_group_names_are_unique_ignoring_case(personas):
     with pytest.raises(ValidationError):
         accounts.create_group(name="support")
+
+
+def test_changing_a_persons_email_adds_it_as_their_primary_identity(personas):
+    accounts.update_user(personas.bob, email="Bob.New@acme.test", tags=["VIP", "vip", "重要"])
+    personas.bob.refresh_from_db()
+    assert personas.bob.email == "bob.new@acme.test"
+    assert personas.bob.tags == ["vip", "重要"]
+    primary = Identity.objects.get(user=personas.bob, type="email", primary=True)
+    assert primary.value == "bob.new@acme.test"
+    with pytest.raises(ValidationError):
+        accounts.update_user(personas.bob, email="alice@kefu.test")
+    with pytest.raises(ValidationError):
+        accounts.update_user(personas.bob, password="sneaky")
+
+
+def test_demoting_an_agent_to_end_user_removes_their_group_memberships(personas):
+    accounts.update_user(personas.alice, role=Role.END_USER)
+    assert not personas.alice.group_memberships.exists()
+
+
+def test_groups_can_be_renamed_made_default_and_deleted(personas):
+    billing = accounts.create_group(name="Billing")
+    accounts.update_group(billing, name="账务 Billing", default=True)
+    personas.support.refresh_from_db()
+    assert (billing.name, billing.default, personas.support.default) == (
+        "账务 Billing",
+        True,
+        False,
+    )
+    with pytest.raises(ValidationError):
+        accounts.update_group(billing, name="SUPPORT")
+    accounts.delete_group(billing)
+    assert not type(billing).objects.filter(pk=billing.pk).exists()
+
+
+def test_people_lists_show_end_users_only_themselves_and_shared_colleagues(personas):
+    from kefu.accounts.access import visible_groups, visible_users
+    from kefu.crm import actions as crm
+
+    dora = accounts.create_user(name="Dora", email="dora@acme.test")
+    assert list(visible_users(personas.bob)) == [personas.bob]
+    crm.update_organization(personas.acme, shared_tickets=True)
+    assert set(visible_users(personas.bob)) == {personas.bob, dora}
+    assert personas.carol in visible_users(personas.alice)
+    assert not visible_groups(personas.bob).exists()
+    assert list(visible_groups(personas.alice)) == [personas.support]

@@ -33,3 +33,34 @@ def test_shared_comments_need_shared_tickets(personas):
 def test_end_users_see_only_their_organizations(personas):
     assert list(visible_organizations(personas.bob)) == [personas.acme]
     assert set(visible_organizations(personas.alice)) == {personas.acme, personas.globex}
+
+
+def test_memberships_keep_one_default_organization(personas):
+    crm.add_organization_membership(user=personas.bob, organization=personas.globex, default=True)
+    assert crm.default_organization(personas.bob) == personas.globex
+    crm.remove_organization_membership(user=personas.bob, organization=personas.globex)
+    assert crm.default_organization(personas.bob) == personas.acme
+
+
+def test_organizations_update_and_delete_without_losing_people(personas):
+    crm.update_organization(
+        personas.acme, name="Acme 顶点", domain_names="acme.test, @ACME.cn", external_id="A-1"
+    )
+    personas.acme.refresh_from_db()
+    assert personas.acme.domain_names == ["acme.test", "acme.cn"]
+    with pytest.raises(ValidationError):
+        crm.update_organization(personas.globex, external_id="A-1")
+    with pytest.raises(ValidationError):
+        crm.update_organization(personas.globex, color="red")
+    crm.delete_organization(personas.acme)
+    personas.bob.refresh_from_db()
+    assert crm.default_organization(personas.bob) is None
+
+
+def test_identities_can_be_removed_and_unknown_types_are_refused(personas):
+    phone = crm.add_identity(user=personas.bob, type="phone_number", value=" +86 10 1234 5678 ")
+    assert phone.value == "+86 10 1234 5678"
+    with pytest.raises(ValidationError):
+        crm.add_identity(user=personas.bob, type="carrier_pigeon", value="x")
+    crm.remove_identity(phone)
+    assert crm.find_user_by_identity(type="phone_number", value="+86 10 1234 5678") is None

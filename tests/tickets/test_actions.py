@@ -420,3 +420,95 @@ def test_followers_and_ccs_are_recorded(personas):
     assert ticket.email_ccs.count() == 0
     event = AuditEvent.objects.get(audit__ticket=ticket, field_name="email_cc_ids")
     assert event.previous_value == [personas.carol.pk]
+
+
+def test_incidents_link_to_problems_and_tasks_take_due_dates(personas):
+    problem = new_ticket(personas, type="problem")
+    incident = new_ticket(personas, type="incident", problem=problem)
+    assert list(problem.incidents.all()) == [incident]
+    with pytest.raises(ValidationError):
+        new_ticket(personas, type="question", problem=problem)
+    with pytest.raises(ValidationError):
+        update_ticket(incident, actor=personas.alice, data=TicketData(problem=incident))
+    task = new_ticket(personas, type="task", due_at=T0)
+    assert task.due_at == T0
+    with pytest.raises(ValidationError):
+        new_ticket(personas, type="question", due_at=T0)
+    # a task that stops being a task loses its due date
+    update_ticket(task, actor=personas.alice, data=TicketData(type="question"))
+    task.refresh_from_db()
+    assert task.due_at is None
+
+
+def test_changing_the_requester_moves_the_ticket_to_their_organization(personas):
+    ticket = new_ticket(personas)
+    update_ticket(ticket, actor=personas.alice, data=TicketData(requester=personas.carol))
+    ticket.refresh_from_db()
+    assert (ticket.requester, ticket.organization) == (personas.carol, personas.globex)
+    with pytest.raises(ValidationError):
+        update_ticket(ticket, actor=personas.alice, data=TicketData(requester=None))
+
+
+def test_moving_a_ticket_to_another_group_drops_an_assignee_outside_it(personas):
+    billing = accounts.create_group(name="Billing")
+    ticket = new_ticket(personas, assignee=personas.alice)
+    update_ticket(ticket, actor=personas.alice, data=TicketData(group=billing))
+    ticket.refresh_from_db()
+    assert (ticket.group, ticket.assignee) == (billing, None)
+    event = AuditEvent.objects.get(audit__ticket=ticket, type="Change", field_name="assignee_id")
+    assert event.previous_value == personas.alice.pk
+
+
+def test_a_ticket_never_goes_back_to_new_and_only_solved_tickets_close(personas):
+    ticket = new_ticket(personas, assignee=personas.alice)
+    with pytest.raises(ValidationError):
+        update_ticket(ticket, actor=personas.alice, data=TicketData(status="new"))
+    with pytest.raises(ValidationError):
+        update_ticket(ticket, actor=personas.alice, data=TicketData(status="closed"))
+
+
+def test_customers_may_mark_their_own_request_solved_but_not_set_other_statuses(personas):
+    ticket = new_ticket(personas, assignee=personas.alice)
+    with pytest.raises(PermissionDenied):
+        update_ticket(ticket, actor=personas.bob, data=TicketData(status="pending"))
+    update_ticket(ticket, actor=personas.bob, data=TicketData(status="solved"))
+    ticket.refresh_from_db()
+    assert ticket.status == "solved"
+
+
+def test_deleted_tickets_can_be_restored(personas):
+    from kefu.tickets.access import visible_tickets
+    from kefu.tickets.actions import restore_ticket
+
+    ticket = new_ticket(personas)
+    delete_ticket(ticket, actor=personas.alice)
+    restore_ticket(ticket, actor=personas.alice)
+    assert visible_tickets(personas.bob).filter(pk=ticket.pk).exists()
+    with pytest.raises(PermissionDenied):
+        delete_ticket(ticket, actor=personas.bob)
+
+
+def test_deleting_a_field_keeps_its_history(personas):
+    from kefu.tickets.actions import delete_ticket_field
+
+    field = create_ticket_field(type="text", title="Serial")
+    field_id = field.pk
+    ticket = new_ticket(personas, custom_fields={field_id: "SN1"})
+    delete_ticket_field(field)
+    created = AuditEvent.objects.get(audit__ticket=ticket, type="Create", field_name=str(field_id))
+    assert created.value == "SN1"
+    with pytest.raises(ValidationError):
+        update_ticket(ticket, actor=personas.alice, data=TicketData(custom_fields={field_id: "x"}))
+
+
+def test_bad_field_definitions_are_refused(personas):
+    with pytest.raises(ValidationError):
+        create_ticket_field(type="tagger", title="Empty", options=[])
+    with pytest.raises(ValidationError):
+        create_ticket_field(type="tagger", title="Dupes", options=[("A", "a"), ("B", "a")])
+    with pytest.raises(ValidationError):
+        create_ticket_field(type="regexp", title="Bad", regexp_for_validation="([")
+    with pytest.raises(ValidationError):
+        create_ticket_field(type="colour", title="Nope")
+    with pytest.raises(ValidationError):
+        create_custom_status(status_category="waiting", agent_label="x")

@@ -164,3 +164,66 @@ def test_current_user_in_a_view_means_the_agent_looking_at_it(personas):
     assert list(view_tickets(view, user=personas.alice)) == [alices]
     assert list(view_tickets(view, user=grace)) == [graces]
     assert view_count(view, user=personas.admin) == 0
+
+
+def test_views_and_macros_are_changed_and_deleted_only_by_whoever_owns_them(personas):
+    from kefu.tickets.actions import delete_macro, delete_view, update_macro, update_view
+
+    shared = create_view(actor=personas.admin, title="Shared", conditions=UNSOLVED)
+    mine = create_view(actor=personas.alice, title="Mine", conditions=UNSOLVED, restriction="User")
+    with pytest.raises(PermissionDenied):
+        update_view(shared, actor=personas.alice, title="Hijacked")
+    update_view(
+        mine,
+        actor=personas.alice,
+        title="我的视图",
+        execution={"sort_by": "created_at", "sort_order": "asc", "columns": ["id", "subject"]},
+    )
+    assert (mine.title, mine.execution["sort_by"]) == ("我的视图", "created_at")
+    with pytest.raises(ValidationError):
+        update_view(mine, actor=personas.alice, execution={"sort_by": "mood"})
+    update_view(
+        shared, actor=personas.admin, restriction="Group", restriction_group=personas.support
+    )
+    assert shared.restriction_group == personas.support
+    delete_view(mine, actor=personas.alice)
+
+    macro = create_macro(
+        actor=personas.admin, title="Close", actions=[{"field": "status", "value": "solved"}]
+    )
+    with pytest.raises(PermissionDenied):
+        delete_macro(macro, actor=personas.alice)
+    update_macro(macro, actor=personas.admin, actions=[{"field": "priority", "value": "high"}])
+    with pytest.raises(ValidationError):
+        update_macro(macro, actor=personas.admin, actions=[])
+    delete_macro(macro, actor=personas.admin)
+
+
+def test_a_macro_can_set_custom_fields_and_counts_its_uses(personas):
+    from kefu.tickets.actions import create_ticket_field, record_macro_use
+
+    product = create_ticket_field(type="tagger", title="Product", options=[("Phone", "phone")])
+    macro = create_macro(
+        actor=personas.admin,
+        title="Phone issue",
+        actions=[
+            {"field": f"custom_fields_{product.pk}", "value": "phone"},
+            {"field": "group_id", "value": str(personas.support.pk)},
+            {"field": "comment_value_html", "value": "<b>内部</b>"},
+            {"field": "comment_mode_is_public", "value": "false"},
+        ],
+    )
+    [ticket] = make_tickets(personas, 1)
+    result = apply_macro(ticket, macro, actor=personas.alice)
+    assert result.data.custom_fields == {product.pk: "phone"}
+    assert result.data.group == personas.support
+    assert result.comment is not None and result.comment.public is False
+    record_macro_use(macro)
+    macro.refresh_from_db()
+    assert macro.usage_count == 1
+    with pytest.raises(ValidationError):
+        create_macro(
+            actor=personas.admin,
+            title="Bad option",
+            actions=[{"field": f"custom_fields_{product.pk}", "value": "tablet"}],
+        )

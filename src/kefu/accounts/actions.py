@@ -25,8 +25,12 @@ def normalize_email(email: str | None) -> str | None:
     return email or None
 
 
-def normalize_tags(tags: Iterable[str]) -> list[str]:
-    """Tags as Zendesk keeps them: lower case, no spaces, unique, in the order given."""
+def normalize_tags(tags: Iterable[str] | str) -> list[str]:
+    """Tags as Zendesk keeps them: lower case, no spaces, unique, in the order given.
+
+    Takes a list or one space-separated string ("vip 退货")."""
+    if isinstance(tags, str):
+        tags = [tags]
     seen: dict[str, None] = {}
     for tag in tags:
         for part in str(tag).split():

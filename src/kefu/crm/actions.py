@@ -14,7 +14,10 @@ from .choices import IdentityType
 from .models import Identity, Organization, OrganizationMembership
 
 
-def _normalize_domains(domains: Iterable[str]) -> list[str]:
+def _normalize_domains(domains: Iterable[str] | str) -> list[str]:
+    """Takes a list or one string separated by spaces or commas ("acme.cn, acme.com")."""
+    if isinstance(domains, str):
+        domains = [domains]
     seen: dict[str, None] = {}
     for domain in domains:
         for part in str(domain).replace(",", " ").split():
@@ -49,8 +52,8 @@ def _check_external_id(external_id: str | None, *, exclude: Organization | None 
 def create_organization(
     *,
     name: str,
-    domain_names: Iterable[str] = (),
-    tags: Iterable[str] = (),
+    domain_names: Iterable[str] | str = (),
+    tags: Iterable[str] | str = (),
     notes: str = "",
     details: str = "",
     shared_tickets: bool = False,

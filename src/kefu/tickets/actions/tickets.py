@@ -612,10 +612,16 @@ def update_ticket(
         if data.requester is None:
             raise _error("requester_id", _("A ticket needs a requester."))
         _check_person("requester_id", data.requester)
+        if data.requester.pk != ticket.requester_id and "organization" not in fields_set:
+            organization = default_organization(data.requester)
+            change(
+                "organization_id",
+                organization.pk if organization else None,
+                ticket.organization_id,
+            )
+            ticket.organization = organization
         change("requester_id", data.requester.pk, ticket.requester_id)
         ticket.requester = data.requester
-        if "organization" not in fields_set and data.requester.pk != ticket.requester_id:
-            ticket.organization = default_organization(data.requester)
     if "organization" in fields_set:
         change("organization_id", data.organization.pk if data.organization else None,
                ticket.organization_id)  # fmt: skip
