@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.accounts.actions import normalize_tags
@@ -98,6 +99,15 @@ def _error(field: str, message: str) -> ValidationError:
 # --- Validation helpers -----------------------------------------------------------------------
 
 
+# How a field is named inside a sentence, in the user's language.
+FIELD_LABELS = {
+    "status": gettext_lazy("status"),
+    "priority": gettext_lazy("priority"),
+    "type": gettext_lazy("type"),
+    "via_channel": gettext_lazy("channel"),
+}
+
+
 def _check_choice(field: str, value: str | None, choices: list[str], nullable: bool) -> None:
     if value is None:
         if not nullable:
@@ -105,7 +115,9 @@ def _check_choice(field: str, value: str | None, choices: list[str], nullable: b
         return
     if value not in choices:
         raise _error(
-            field, _("“%(value)s” is not a valid %(field)s.") % {"value": value, "field": field}
+            field,
+            _("“%(value)s” is not a valid %(field)s.")
+            % {"value": value, "field": FIELD_LABELS.get(field, field)},
         )
 
 
