@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -66,3 +67,18 @@ def test_each_due_job_is_claimed_once_however_many_schedulers_tick(
     with clock.frozen_at(NOW):
         later = scheduler.tick(now=NOW + dt.timedelta(hours=1), worker_id="b")
     assert "tickets.close_solved_tickets" in later
+
+
+@pytest.mark.skipif(
+    "sqlite" not in settings.DATABASES["default"]["ENGINE"],
+    reason="SQLite only: PostgreSQL's autovacuum gathers statistics itself",
+)
+def test_sqlite_planner_statistics_are_refreshed(personas):
+    from django.db import connection
+
+    from kefu.core.tasks import analyze
+
+    assert analyze() is True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'accounts_user'")
+        assert cursor.fetchone()[0] >= 1

@@ -512,3 +512,23 @@ def test_bad_field_definitions_are_refused(personas):
         create_ticket_field(type="colour", title="Nope")
     with pytest.raises(ValidationError):
         create_custom_status(status_category="waiting", agent_label="x")
+
+
+def test_creating_and_updating_a_ticket_take_a_fixed_number_of_queries(
+    personas, django_assert_max_num_queries
+):
+    # given a field and earlier tickets, so nothing is cached by accident
+    create_ticket_field(type="tagger", title="Product", options=[("Phone", "phone")])
+    new_ticket(personas)
+    # then a customer's request and an agent's update each cost a bounded number of queries
+    with django_assert_max_num_queries(11):
+        ticket = create_ticket(
+            actor=personas.bob, data=TicketData(subject="s"), comment=NewComment(body="b")
+        )
+    with django_assert_max_num_queries(16):
+        update_ticket(
+            ticket,
+            actor=personas.alice,
+            data=TicketData(assignee=personas.alice, priority="high", add_tags=["x"]),
+            comment=NewComment(body="On it", public=False),
+        )

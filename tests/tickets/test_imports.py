@@ -65,3 +65,37 @@ def test_a_bad_row_names_the_row_and_field_and_imports_nothing(personas):
     assert "tickets[1].status" in error.value.message_dict
     assert Ticket.objects.count() == 0
     assert Comment.objects.count() == 0
+
+
+def test_imported_tickets_keep_their_custom_status(personas):
+    from kefu.tickets.actions import create_custom_status
+
+    waiting = create_custom_status(status_category="hold", agent_label="Waiting for parts")
+    comments = [ImportedComment(author=personas.bob, body="x")]
+    [ticket] = import_tickets(
+        [
+            ImportedTicket(
+                subject="s",
+                requester=personas.bob,
+                status="hold",
+                custom_status=waiting,
+                comments=comments,
+            )
+        ],
+        actor=personas.admin,
+    )
+    assert ticket.custom_status == waiting
+    with pytest.raises(ValidationError) as error:
+        import_tickets(
+            [
+                ImportedTicket(
+                    subject="s",
+                    requester=personas.bob,
+                    status="open",
+                    custom_status=waiting,
+                    comments=comments,
+                )
+            ],
+            actor=personas.admin,
+        )
+    assert "tickets[0].custom_status_id" in error.value.message_dict

@@ -19,3 +19,6 @@ class CoreConfig(AppConfig):
         scheduler.register(
             "core.prune_task_results", every=dt.timedelta(hours=6), task=tasks.prune_task_results
         )
+        scheduler.register(
+            "core.analyze_database", every=dt.timedelta(hours=24), task=tasks.analyze_database
+        )

@@ -122,7 +122,7 @@ class Ticket(models.Model):
     solved_at = models.DateTimeField(null=True, blank=True)
     requester_updated_at = models.DateTimeField(null=True, blank=True)
     assignee_updated_at = models.DateTimeField(null=True, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -134,6 +134,19 @@ class Ticket(models.Model):
             models.Index(fields=["requester", "created_at"], name="ticket_requester_created"),
             models.Index(fields=["organization", "created_at"], name="ticket_org_created"),
             models.Index(fields=["status", "solved_at"], name="ticket_status_solved"),
+            # Deleted tickets are few: a partial index finds them without tempting the
+            # planner to walk every live ticket through a full deleted_at index.
+            models.Index(
+                fields=["deleted_at"],
+                name="ticket_deleted",
+                condition=models.Q(deleted_at__isnull=False),
+            ),
+            # The unassigned queue, oldest first, is every team's most-opened view.
+            models.Index(
+                fields=["created_at"],
+                name="ticket_unassigned_created",
+                condition=models.Q(assignee__isnull=True, deleted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

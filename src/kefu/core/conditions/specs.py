@@ -155,6 +155,14 @@ class ValueSpec(FieldSpec):
 
     def to_q(self, operator: Op, value: Any, *, now: dt.datetime) -> Q:
         lhs = self.source.expression()
+        if operator == Op.NOT_PRESENT:
+            # The exact negation of ``_present_q``, written as IS NULL (OR = '') because
+            # SQLite uses an index for that, never for NOT (x IS NOT NULL) OR x IS NULL
+            # ("Unassigned" view: 55 ms -> 4 ms on 100k tickets, bench/RESULTS.md).
+            absent = Q(IsNull(lhs, True))
+            if self.empty_string_is_empty:
+                absent |= Q(Exact(lhs, ""))
+            return absent
         if operator in NEGATIONS:
             return ~self._q(lhs, NEGATIONS[operator], value, now) | Q(IsNull(lhs, True))
         return self._q(lhs, operator, value, now)

@@ -247,9 +247,15 @@ def clean_field_value(field: TicketField, value: Any) -> Any:
     raise invalid(_("unsupported field type"))
 
 
-def clean_custom_fields(values: Mapping[int, Any], *, for_end_user: bool) -> dict[str, Any]:
+def clean_custom_fields(
+    values: Mapping[int, Any],
+    *,
+    for_end_user: bool,
+    fields: Mapping[int, TicketField] | None = None,
+) -> dict[str, Any]:
     """Validate ``{field id: value}``; returns ``{"f<id>": value-or-None}``."""
-    fields = active_fields_by_id()
+    if fields is None:
+        fields = active_fields_by_id()
     cleaned: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for raw_id, value in values.items():

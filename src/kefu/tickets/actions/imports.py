@@ -48,6 +48,8 @@ class ImportedTicket(BaseModel):
     group: Group | None = None
     organization: Organization | None = None
     status: str = Status.OPEN
+    # A custom status of the same category; the category's default when not given.
+    custom_status: CustomStatus | None = None
     priority: str | None = None
     type: str | None = None
     tags: list[str] = Field(default_factory=list)
@@ -65,6 +67,10 @@ def _row_error(index: int, field: str, message: str) -> ValidationError:
 def _validate(index: int, item: ImportedTicket, now: dt.datetime) -> None:
     if item.status not in Status.values:
         raise _row_error(index, "status", _("“%(v)s” is not a valid status.") % {"v": item.status})
+    if item.custom_status is not None and item.custom_status.status_category != item.status:
+        raise _row_error(
+            index, "custom_status_id", _("The custom status does not belong to the status given.")
+        )
     if item.priority is not None and item.priority not in Priority.values:
         raise _row_error(
             index, "priority", _("“%(v)s” is not a valid priority.") % {"v": item.priority}
@@ -119,7 +125,7 @@ def import_tickets(items: Sequence[ImportedTicket], *, actor: User | None) -> li
                 subject=item.subject.strip()[:500],
                 description=comment_bodies[0][0],
                 status=item.status,
-                custom_status=statuses[item.status],
+                custom_status=item.custom_status or statuses[item.status],
                 priority=item.priority,
                 type=item.type,
                 requester=item.requester,
@@ -179,10 +185,11 @@ def import_tickets(items: Sequence[ImportedTicket], *, actor: User | None) -> li
     Comment.objects.bulk_create(comments)
     Audit.objects.bulk_create(audits)
     for event in events:
-        # bulk_create set the comment's id after the event took the object: copy it now.
-        if event.comment is not None:
-            event.comment_id = event.comment.pk
-            event.pk = event.comment.pk
+        # bulk_create gave the comment its id after the event took the object: copy it now.
+        # Read the cached object first: assigning comment_id would drop it and reload it.
+        written = event.comment
+        if written is not None:
+            event.comment_id = event.pk = written.pk
         event.audit_id = event.audit.pk
     missing = [event for event in events if event.pk is None]
     for event, new_id in zip(missing, allocate_ids(len(missing)), strict=True):

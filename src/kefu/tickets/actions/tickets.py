@@ -8,7 +8,7 @@ single transaction: it either happens completely or not at all.
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +21,7 @@ from kefu.accounts.actions import normalize_tags
 from kefu.accounts.models import AccountSettings, Group, GroupMembership, User
 from kefu.core import clock
 from kefu.core.html import html_to_text, sanitize_html, text_to_html
+from kefu.core.ids import allocate_ids
 from kefu.crm.actions import default_organization
 from kefu.crm.models import Organization, OrganizationMembership
 
@@ -124,7 +125,9 @@ def _check_choice(field: str, value: str | None, choices: list[str], nullable: b
 def _check_person(field: str, user: User | None, *, agent: bool = False) -> None:
     if user is None:
         return
-    if user.pk is None or not User.objects.filter(pk=user.pk).exists():
+    # An instance loaded from the database exists (a concurrent delete still fails on the
+    # foreign key); an unsaved or made-up one does not.
+    if user.pk is None or user._state.adding:
         raise _error(field, _("This person does not exist."))
     if agent and not user.is_agent:
         raise _error(field, _("%(name)s is not an agent.") % {"name": user.name})
@@ -144,36 +147,26 @@ def _check_assignment(assignee: User | None, group: Group | None) -> None:
         )
 
 
-def _check_required_to_solve(custom_fields: dict[str, Any]) -> None:
+def _check_required(
+    custom_fields: dict[str, Any], fields: Mapping[int, TicketField], *, in_portal: bool
+) -> None:
+    """Fields required to solve (agents) or required in the portal (customers) need values."""
     missing = [
         field
-        for field in TicketField.objects.filter(active=True, required=True)
-        if custom_fields.get(field.key) in (None, "", [])
+        for field in fields.values()
+        if (field.required_in_portal if in_portal else field.required)
+        and custom_fields.get(field.key) in (None, "", [])
     ]
-    if missing:
-        raise ValidationError(
-            {
-                f"custom_fields_{field.pk}": [
-                    _("%(title)s is required to solve the ticket.") % {"title": field.title}
-                ]
-                for field in missing
-            }
-        )
-
-
-def _check_required_in_portal(custom_fields: dict[str, Any]) -> None:
-    missing = [
-        field
-        for field in TicketField.objects.filter(active=True, required_in_portal=True)
-        if custom_fields.get(field.key) in (None, "", [])
-    ]
-    if missing:
-        raise ValidationError(
-            {
-                f"custom_fields_{field.pk}": [_("%(title)s is required.") % {"title": field.title}]
-                for field in missing
-            }
-        )
+    if not missing:
+        return
+    message = (
+        _("%(title)s is required.")
+        if in_portal
+        else _("%(title)s is required to solve the ticket.")
+    )
+    raise ValidationError(
+        {f"custom_fields_{field.pk}": [message % {"title": field.title}] for field in missing}
+    )
 
 
 def _comment_bodies(comment: NewComment) -> tuple[str, str]:
@@ -214,6 +207,15 @@ class _AuditWriter:
         self.via_source = via_source
         self.created_at = created_at
         self.events: list[AuditEvent] = []
+        self._audit_id: int | None = None
+
+    def reserve_comment_id(self) -> int:
+        """Ids of a comment, this audit and the events so far, in one round trip."""
+        missing = [event for event in self.events if event.pk is None]
+        comment_id, self._audit_id, *event_ids = allocate_ids(2 + len(missing))
+        for event, event_id in zip(missing, event_ids, strict=True):
+            event.pk = event_id
+        return comment_id
 
     def create(self, field_name: str, value: Any) -> None:
         self.events.append(AuditEvent(type=EventType.CREATE, field_name=field_name, value=value))
@@ -235,13 +237,22 @@ class _AuditWriter:
     def save(self) -> Audit | None:
         if not self.events:
             return None
-        audit = Audit.objects.create(
+        # At most one round trip for the ids still missing (none after reserve_comment_id).
+        missing = [event for event in self.events if event.pk is None]
+        needed = len(missing) + (1 if self._audit_id is None else 0)
+        ids = allocate_ids(needed) if needed else []
+        audit_id = self._audit_id if self._audit_id is not None else ids.pop(0)
+        for event, event_id in zip(missing, ids, strict=True):
+            event.pk = event_id
+        audit = Audit(
+            id=audit_id,
             ticket=self.ticket,
             author=self.author,
             via_channel=self.via_channel,
             via_source=self.via_source,
             created_at=self.created_at,
         )
+        audit.save(force_insert=True)
         for event in self.events:
             event.audit = audit
         AuditEvent.objects.bulk_create(self.events)
@@ -258,10 +269,17 @@ def _sync_tag_rows(ticket: Ticket, previous: list[str]) -> None:
 
 
 def _write_comment(
-    ticket: Ticket, comment: NewComment, *, author: User, via_channel: str, created_at: dt.datetime
+    ticket: Ticket,
+    comment: NewComment,
+    *,
+    audit: _AuditWriter,
+    author: User,
+    via_channel: str,
+    created_at: dt.datetime,
 ) -> Comment:
     body, html_body = _comment_bodies(comment)
     record = Comment.objects.create(
+        id=audit.reserve_comment_id(),
         ticket=ticket,
         author=author,
         body=body,
@@ -409,9 +427,11 @@ def create_ticket(*, actor: User | None, data: TicketData, comment: NewComment |
     _check_assignment(assignee, group)
 
     fields = active_fields_by_id()
-    cleaned_fields = clean_custom_fields(data.custom_fields or {}, for_end_user=is_end_user)
+    cleaned_fields = clean_custom_fields(
+        data.custom_fields or {}, for_end_user=is_end_user, fields=fields
+    )
     if is_end_user:
-        _check_required_in_portal(cleaned_fields)
+        _check_required(cleaned_fields, fields, in_portal=True)
     tags = normalize_tags([*(data.tags or []), *data.add_tags])
     if data.due_at is not None and data.type != TicketType.TASK:
         raise _error("due_at", _("Only tasks have a due date."))
@@ -460,7 +480,7 @@ def create_ticket(*, actor: User | None, data: TicketData, comment: NewComment |
     add_tags, _remove, _field_changes = _apply_custom_fields(ticket, cleaned_fields, fields)
     ticket.tags = normalize_tags([*tags, *sorted(add_tags)])
     if status == Status.SOLVED:
-        _check_required_to_solve(ticket.custom_fields)
+        _check_required(ticket.custom_fields, fields, in_portal=False)
     ticket.save()
     _sync_tag_rows(ticket, [])
     if data.followers:
@@ -485,6 +505,7 @@ def create_ticket(*, actor: User | None, data: TicketData, comment: NewComment |
     record = _write_comment(
         ticket,
         comment.model_copy(update={"public": comment_public}),
+        audit=audit,
         author=author,
         via_channel=via_channel,
         created_at=now,
@@ -681,7 +702,9 @@ def update_ticket(
         _tag_fields_from_tags(ticket, fields)
     field_changes: dict[str, tuple[Any, Any]] = {}
     if "custom_fields" in fields_set:
-        cleaned = clean_custom_fields(data.custom_fields or {}, for_end_user=is_end_user)
+        cleaned = clean_custom_fields(
+            data.custom_fields or {}, for_end_user=is_end_user, fields=fields
+        )
         add, remove, field_changes = _apply_custom_fields(ticket, cleaned, fields)
         ticket.tags = normalize_tags([t for t in ticket.tags if t not in remove] + sorted(add))
     for key, (new, old) in field_changes.items():
@@ -710,7 +733,7 @@ def update_ticket(
             change("assignee_id", actor.pk, None)
             ticket.assignee, ticket.assigned_at = actor, now
         if new_status == Status.SOLVED and not is_end_user:
-            _check_required_to_solve(ticket.custom_fields)
+            _check_required(ticket.custom_fields, fields, in_portal=False)
     if new_status is not None:
         if custom_status is None:
             custom_status = (
@@ -756,6 +779,7 @@ def update_ticket(
         record = _write_comment(
             ticket,
             comment.model_copy(update={"public": public}),
+            audit=audit,
             author=author,
             via_channel=via_channel,
             created_at=now,

@@ -64,6 +64,7 @@ SORTABLE = {
     "group": "group__name",
     "due_at": "due_at",
 }
+NULLABLE_SORTS = {"assignee", "group", "due_at"}
 DEFAULT_COLUMNS = ["id", "subject", "requester", "status", "priority", "updated_at", "assignee"]
 
 
@@ -180,7 +181,12 @@ def _ordering(execution: Mapping[str, Any]) -> tuple[dict[str, Any], list[Any]]:
         key: Any = models.F("_rank")
     else:
         key = models.F(SORTABLE[sort_by])
-    key = key.desc(nulls_last=True) if descending else key.asc(nulls_last=True)
+    if sort_by in NULLABLE_SORTS:
+        key = key.desc(nulls_last=True) if descending else key.asc(nulls_last=True)
+    else:
+        # No NULLS LAST on columns that are never empty: it would stop PostgreSQL from
+        # reading the index backwards (59 ms -> 0.3 ms on 100k tickets, bench/RESULTS.md).
+        key = key.desc() if descending else key.asc()
     tie = "-id" if descending else "id"
     return annotations, [key, tie]
 
