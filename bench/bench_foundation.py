@@ -434,11 +434,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"{seconds:.1f}s ({rate:,.0f} tickets/s)"
             )
 
-        print("\n(a) create_ticket, one transaction per ticket\n")
+        from django.db import connection
+
+        # The create target is for SQLite in one process; PostgreSQL has none here.
+        on_sqlite = connection.vendor == "sqlite"
+        target = "(target: 300/s on SQLite)" if on_sqlite else "(no target on PostgreSQL)"
+        print(f"\n(a) create_ticket, one transaction per ticket {target}\n")
         print("| who creates | tickets/s |")
         print("|---|---:|")
         for label, per_second in bench_creates(args.creates):
-            missed = " ⚠" if per_second < TARGET_CREATES_PER_SECOND else ""
+            missed = " ⚠" if on_sqlite and per_second < TARGET_CREATES_PER_SECOND else ""
             print(f"| {label}{missed} | {per_second:,.0f} |")
         sys.stdout.flush()
 
