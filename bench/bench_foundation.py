@@ -105,8 +105,6 @@ def configure(args: argparse.Namespace) -> tuple[Path, bool]:
         reset_postgres(url)
     os.environ["KEFU_DATA_DIR"] = str(data_dir)
     os.environ["KEFU_DATABASE_URL"] = url
-    # Settings prefer the test database URL; a value left in the shell would redirect us.
-    os.environ.pop("KEFU_TEST_DATABASE_URL", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "kefu.settings"
     sys.path.insert(0, str(ROOT / "src"))
     import django

@@ -7,6 +7,7 @@ directory, secure cookies and HSTS whenever the public base URL is https.
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -126,33 +127,35 @@ TEMPLATES = [
 
 
 # --- Database -------------------------------------------------------------------------------
-# Tests may point at another database (PostgreSQL in CI) without touching the real one.
-DATABASE_URL = _env("KEFU_TEST_DATABASE_URL") or _env(
-    "KEFU_DATABASE_URL", f"sqlite:///{DATA_DIR / 'kefu.sqlite3'}"
-)
-try:
-    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
-except ValueError as exc:
-    raise ImproperlyConfigured(f"KEFU_DATABASE_URL is not a database URL: {exc}") from None
-if _db["ENGINE"] == "django.db.backends.sqlite3":
-    _db["OPTIONS"] = {
-        # WAL lets readers run while one writer writes; IMMEDIATE takes the write lock at
-        # BEGIN so two writers queue on busy_timeout instead of failing with "locked".
-        "init_command": (
-            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
-            "PRAGMA cache_size=-65536;PRAGMA temp_store=MEMORY"
-        ),
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
-    }
-elif _db["ENGINE"] == "django.db.backends.postgresql":
-    _db["CONN_MAX_AGE"] = _env_int("KEFU_DB_CONN_MAX_AGE", 60)
-    _db["CONN_HEALTH_CHECKS"] = True
-else:
-    raise ImproperlyConfigured(
-        f"Kefu runs on SQLite or PostgreSQL; {_db['ENGINE']} is not supported"
-    )
-DATABASES = {"default": _db}
+def database_config(url: str, *, variable: str = "KEFU_DATABASE_URL") -> dict[str, Any]:
+    """Django's settings for one database URL (SQLite or PostgreSQL)."""
+    try:
+        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{variable} is not a database URL: {exc}") from None
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {
+            # WAL lets readers run while one writer writes; IMMEDIATE takes the write lock at
+            # BEGIN so two writers queue on busy_timeout instead of failing with "locked".
+            "init_command": (
+                "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
+                "PRAGMA cache_size=-65536;PRAGMA temp_store=MEMORY"
+            ),
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        config["CONN_MAX_AGE"] = _env_int("KEFU_DB_CONN_MAX_AGE", 60)
+        config["CONN_HEALTH_CHECKS"] = True
+    else:
+        raise ImproperlyConfigured(
+            f"Kefu runs on SQLite or PostgreSQL; {config['ENGINE']} is not supported"
+        )
+    return config
+
+
+DATABASE_URL = _env("KEFU_DATABASE_URL", f"sqlite:///{DATA_DIR / 'kefu.sqlite3'}")
+DATABASES = {"default": database_config(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
