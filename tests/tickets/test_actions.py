@@ -484,6 +484,8 @@ def test_deleted_tickets_can_be_restored(personas):
     delete_ticket(ticket, actor=personas.alice)
     restore_ticket(ticket, actor=personas.alice)
     assert visible_tickets(personas.bob).filter(pk=ticket.pk).exists()
+    restored = AuditEvent.objects.get(audit__ticket=ticket, type="Restore")
+    assert (restored.previous_value, restored.value) == ("deleted", "new")
     with pytest.raises(PermissionDenied):
         delete_ticket(ticket, actor=personas.bob)
 

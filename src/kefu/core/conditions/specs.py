@@ -194,7 +194,22 @@ class ValueSpec(FieldSpec):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ChoiceSpec(ValueSpec):
+class EqualitySpec(ValueSpec):
+    """A value compared whole: ``is`` (and ``present``); negatives come from ValueSpec."""
+
+    def _q(self, lhs: Lhs, operator: Op, value: Any, now: dt.datetime) -> Q:
+        if operator == Op.PRESENT:
+            return self._present_q(lhs)
+        return Q(Exact(lhs, value))
+
+    def _test(self, current: Any, operator: Op, value: Any, now: dt.datetime) -> bool:
+        if operator == Op.PRESENT:
+            return self._present(current)
+        return current is not None and current == value
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChoiceSpec(EqualitySpec):
     """Exact string values (type, via, a drop-down or text custom field, external id).
 
     ``choices``: the valid values (None = any string). ``nullable``: the field can be empty,
@@ -221,16 +236,6 @@ class ChoiceSpec(ValueSpec):
         if not isinstance(value, str) or (self.choices is not None and value not in self.choices):
             raise _bad_value(self, value)
         return value
-
-    def _q(self, lhs: Lhs, operator: Op, value: Any, now: dt.datetime) -> Q:
-        if operator == Op.PRESENT:
-            return self._present_q(lhs)
-        return Q(Exact(lhs, value))
-
-    def _test(self, current: Any, operator: Op, value: Any, now: dt.datetime) -> bool:
-        if operator == Op.PRESENT:
-            return self._present(current)
-        return current is not None and current == value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -295,7 +300,7 @@ class Unresolved:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ForeignKeySpec(ValueSpec):
+class ForeignKeySpec(EqualitySpec):
     """A related object's id (group_id, assignee_id). ``""``/null means "none" if nullable.
 
     Ids may come as numbers or digit strings: Zendesk clients send both (``"value": "123"``).
@@ -322,16 +327,6 @@ class ForeignKeySpec(ValueSpec):
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return operator, value
         raise _bad_value(self, value)
-
-    def _q(self, lhs: Lhs, operator: Op, value: Any, now: dt.datetime) -> Q:
-        if operator == Op.PRESENT:
-            return self._present_q(lhs)
-        return Q(Exact(lhs, value))
-
-    def _test(self, current: Any, operator: Op, value: Any, now: dt.datetime) -> bool:
-        if operator == Op.PRESENT:
-            return self._present(current)
-        return current is not None and current == value
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -824,45 +824,42 @@ def add_comment(
     return Comment.objects.filter(ticket=ticket).order_by("-created_at", "-id").first()  # type: ignore[return-value]
 
 
+def _set_deleted(ticket: Ticket, *, actor: User, deleted: bool) -> None:
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if (ticket.deleted_at is not None) == deleted:
+        return  # already so: deleting twice or restoring a live ticket changes nothing
+    now = clock.now()
+    ticket.deleted_at = now if deleted else None
+    ticket.updated_at = now
+    ticket.save(update_fields=["deleted_at", "updated_at"])
+    audit = _AuditWriter(
+        ticket, author=actor, via_channel=Channel.WEB, via_source={}, created_at=now
+    )
+    # The ticket's status stays; incremental exports show a deleted ticket as "deleted".
+    before, after = (ticket.status, "deleted") if deleted else ("deleted", ticket.status)
+    audit.other(
+        EventType.DELETE if deleted else EventType.RESTORE,
+        field_name="status",
+        value=after,
+        previous_value=before,
+    )
+    audit.save()
+
+
 @transaction.atomic
 def delete_ticket(ticket: Ticket, *, actor: User) -> None:
     """Move a ticket to deleted tickets (kept for history and incremental export)."""
     if not actor.is_agent:
         raise PermissionDenied(_("Only agents delete tickets."))
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    if ticket.deleted_at is not None:
-        return
-    now = clock.now()
-    ticket.deleted_at = now
-    ticket.updated_at = now
-    ticket.save(update_fields=["deleted_at", "updated_at"])
-    audit = _AuditWriter(
-        ticket, author=actor, via_channel=Channel.WEB, via_source={}, created_at=now
-    )
-    audit.other(
-        EventType.DELETE, field_name="status", value="deleted", previous_value=ticket.status
-    )
-    audit.save()
+    _set_deleted(ticket, actor=actor, deleted=True)
 
 
 @transaction.atomic
 def restore_ticket(ticket: Ticket, *, actor: User) -> None:
+    """Bring a deleted ticket back, as it was."""
     if not actor.is_agent:
         raise PermissionDenied(_("Only agents restore tickets."))
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    if ticket.deleted_at is None:
-        return
-    now = clock.now()
-    ticket.deleted_at = None
-    ticket.updated_at = now
-    ticket.save(update_fields=["deleted_at", "updated_at"])
-    audit = _AuditWriter(
-        ticket, author=actor, via_channel=Channel.WEB, via_source={}, created_at=now
-    )
-    audit.other(
-        EventType.RESTORE, field_name="status", value=ticket.status, previous_value="deleted"
-    )
-    audit.save()
+    _set_deleted(ticket, actor=actor, deleted=False)
 
 
 def close_solved_tickets(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:

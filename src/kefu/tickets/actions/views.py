@@ -50,6 +50,49 @@ def _check_can_change(obj: RestrictedModel, actor: User) -> None:
     raise PermissionDenied(_("Only admins change shared views and macros."))
 
 
+SHARED_ATTRIBUTES = {"title", "description", "active", "position", "restriction",
+                     "restriction_group"}  # fmt: skip
+
+
+def _update_restricted(
+    obj: RestrictedModel,
+    *,
+    actor: User,
+    changes: Mapping[str, Any],
+    own: Mapping[str, Callable[[Any], Any]],
+    title_required: str,
+) -> None:
+    """Apply the attributes views and macros share, plus ``own`` ({attribute: cleaner}), and
+    save. Checks that ``actor`` may change it and that every attribute is known."""
+    _check_can_change(obj, actor)
+    unknown = set(changes) - SHARED_ATTRIBUTES - set(own)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed.")] for name in unknown})
+    if "title" in changes:
+        if not str(changes["title"]).strip():
+            raise ValidationError({"title": [title_required]})
+        obj.title = str(changes["title"]).strip()
+    for name in ("description", "active", "position"):
+        if name in changes:
+            setattr(obj, name, changes[name])
+    for name, clean in own.items():
+        if name in changes:
+            setattr(obj, name, clean(changes[name]))
+    if "restriction" in changes or "restriction_group" in changes:
+        _apply_restriction(
+            obj,
+            actor=actor,
+            restriction=changes.get("restriction", obj.restriction),
+            group=changes.get("restriction_group", obj.restriction_group),
+        )
+    obj.save()
+
+
+def _delete_restricted(obj: RestrictedModel, *, actor: User) -> None:
+    _check_can_change(obj, actor)
+    obj.delete()
+
+
 # --- Views ------------------------------------------------------------------------------------
 
 SORTABLE = {
@@ -134,37 +177,18 @@ def create_view(
 
 @transaction.atomic
 def update_view(view: View, *, actor: User, **changes: Any) -> View:
-    _check_can_change(view, actor)
-    allowed = {"title", "description", "active", "position", "conditions", "execution",
-               "restriction", "restriction_group"}  # fmt: skip
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationError({name: [_("This field cannot be changed.")] for name in unknown})
-    if "title" in changes:
-        if not str(changes["title"]).strip():
-            raise ValidationError({"title": [_("A view needs a title.")]})
-        view.title = str(changes["title"]).strip()
-    for name in ("description", "active", "position"):
-        if name in changes:
-            setattr(view, name, changes[name])
-    if "conditions" in changes:
-        view.conditions = _clean_view_conditions(changes["conditions"])
-    if "execution" in changes:
-        view.execution = _clean_execution(changes["execution"])
-    if "restriction" in changes or "restriction_group" in changes:
-        _apply_restriction(
-            view,
-            actor=actor,
-            restriction=changes.get("restriction", view.restriction),
-            group=changes.get("restriction_group", view.restriction_group),
-        )
-    view.save()
+    _update_restricted(
+        view,
+        actor=actor,
+        changes=changes,
+        own={"conditions": _clean_view_conditions, "execution": _clean_execution},
+        title_required=_("A view needs a title."),
+    )
     return view
 
 
 def delete_view(view: View, *, actor: User) -> None:
-    _check_can_change(view, actor)
-    view.delete()
+    _delete_restricted(view, actor=actor)
 
 
 def _ordering(execution: Mapping[str, Any]) -> tuple[dict[str, Any], list[Any]]:
@@ -390,36 +414,22 @@ def create_macro(
 
 @transaction.atomic
 def update_macro(macro: Macro, *, actor: User, **changes: Any) -> Macro:
-    _check_can_change(macro, actor)
-    allowed = {"title", "description", "active", "position", "actions", "restriction",
-               "restriction_group"}  # fmt: skip
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationError({name: [_("This field cannot be changed.")] for name in unknown})
-    if "title" in changes:
-        if not str(changes["title"]).strip():
-            raise ValidationError({"title": [_("A macro needs a title.")]})
-        macro.title = str(changes["title"]).strip()
-    if "actions" in changes:
-        _build(changes["actions"], actor)
-        macro.actions = changes["actions"]
-    for name in ("description", "active", "position"):
-        if name in changes:
-            setattr(macro, name, changes[name])
-    if "restriction" in changes or "restriction_group" in changes:
-        _apply_restriction(
-            macro,
-            actor=actor,
-            restriction=changes.get("restriction", macro.restriction),
-            group=changes.get("restriction_group", macro.restriction_group),
-        )
-    macro.save()
+    def clean_actions(actions: Any) -> Any:
+        _build(actions, actor)  # validates every action
+        return actions
+
+    _update_restricted(
+        macro,
+        actor=actor,
+        changes=changes,
+        own={"actions": clean_actions},
+        title_required=_("A macro needs a title."),
+    )
     return macro
 
 
 def delete_macro(macro: Macro, *, actor: User) -> None:
-    _check_can_change(macro, actor)
-    macro.delete()
+    _delete_restricted(macro, actor=actor)
 
 
 def apply_macro(ticket: Ticket, macro: Macro, *, actor: User) -> MacroResult:
