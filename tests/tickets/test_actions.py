@@ -206,12 +206,12 @@ def test_requester_that_does_not_exist_is_refused(personas):
 
 def test_a_failure_after_validation_leaves_no_partial_ticket(personas, monkeypatch):
     # given the audit write fails after the ticket and comment rows were inserted
-    from kefu.tickets.actions import tickets as ticket_actions
+    from kefu.tickets.actions.audit import AuditWriter
 
     def broken_save(self):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ticket_actions._AuditWriter, "save", broken_save)
+    monkeypatch.setattr(AuditWriter, "save", broken_save)
     before = counts()
     # when
     with pytest.raises(RuntimeError):

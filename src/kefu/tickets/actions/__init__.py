@@ -1,6 +1,7 @@
 """Ticket business operations — the one write path (see each module's docstring)."""
 
 from .attachments import clean_file_name, create_upload, find_upload
+from .data import NewComment, TicketData
 from .fields import (
     clean_custom_fields,
     clean_field_value,
@@ -12,16 +13,8 @@ from .fields import (
     update_ticket_field,
 )
 from .imports import ImportedComment, ImportedTicket, import_tickets
-from .tickets import (
-    NewComment,
-    TicketData,
-    add_comment,
-    close_solved_tickets,
-    create_ticket,
-    delete_ticket,
-    restore_ticket,
-    update_ticket,
-)
+from .lifecycle import close_solved_tickets, delete_ticket, restore_ticket
+from .tickets import add_comment, create_ticket, update_ticket
 from .views import (
     MacroResult,
     apply_macro,

@@ -24,7 +24,7 @@ from kefu.crm.models import Organization
 
 from ..choices import Channel, EventType, Priority, Status, TicketType
 from ..models import Audit, AuditEvent, Comment, CustomStatus, Ticket, TicketTag
-from .tickets import create_event_values
+from .audit import create_event_values
 
 
 class ImportedComment(BaseModel):

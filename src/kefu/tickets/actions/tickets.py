@@ -6,295 +6,42 @@ everything first, then writes the ticket, its comment and one ``Audit`` with its
 single transaction: it either happens completely or not at all.
 """
 
-import datetime as dt
-import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.accounts.actions import normalize_tags
-from kefu.accounts.models import AccountSettings, Group, GroupMembership, User
+from kefu.accounts.models import GroupMembership, User
 from kefu.core import clock
-from kefu.core.html import html_to_text, sanitize_html, text_to_html
-from kefu.core.ids import allocate_ids
 from kefu.crm.actions import default_organization
-from kefu.crm.models import Organization, OrganizationMembership
+from kefu.crm.models import OrganizationMembership
 
-from ..choices import Channel, EventType, FieldType, Priority, Status, TicketType
+from ..choices import Channel, FieldType, Priority, Status, TicketType
 from ..models import (
     Attachment,
-    Audit,
-    AuditEvent,
     Comment,
     CustomStatus,
     Ticket,
     TicketField,
-    TicketTag,
 )
+from .audit import AuditWriter, create_event_values, sync_tag_rows, write_comment
+from .checks import (
+    actor_is_staff,
+    check_assignment,
+    check_attachments,
+    check_choice,
+    check_person,
+    check_required,
+    comment_bodies,
+    field_error,
+)
+from .data import END_USER_CREATE_FIELDS, END_USER_UPDATE_FIELDS, NewComment, TicketData
 from .fields import active_fields_by_id, clean_custom_fields, default_custom_status, field_tags
 
 SUBJECT_FROM_DESCRIPTION_LENGTH = 80
-log = logging.getLogger(__name__)
-
-
-class TicketData(BaseModel):
-    """What to set on a ticket. Only fields the caller passes are applied; ``None`` clears."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
-
-    subject: str | None = None
-    status: str | None = None
-    custom_status: CustomStatus | None = None
-    priority: str | None = None
-    type: str | None = None
-    requester: User | None = None
-    submitter: User | None = None
-    assignee: User | None = None
-    group: Group | None = None
-    organization: Organization | None = None
-    tags: list[str] | None = None
-    add_tags: list[str] = Field(default_factory=list)
-    remove_tags: list[str] = Field(default_factory=list)
-    custom_fields: dict[int, Any] | None = None
-    followers: list[User] | None = None
-    email_ccs: list[User] | None = None
-    via_channel: str | None = None
-    via_source: dict[str, Any] | None = None
-    external_id: str | None = None
-    problem: Ticket | None = None
-    due_at: dt.datetime | None = None
-
-
-class NewComment(BaseModel):
-    """A reply or note. Give ``body`` (plain text) or ``html_body`` (sanitized here)."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
-
-    body: str = ""
-    html_body: str = ""
-    public: bool = True
-    author: User | None = None
-    attachments: list[Attachment] = Field(default_factory=list)
-    via_channel: str | None = None
-    via_source: dict[str, Any] = Field(default_factory=dict)
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-
-# Fields an end user may set on their own request (the portal's form and the API).
-END_USER_CREATE_FIELDS = {
-    "subject", "requester", "custom_fields", "email_ccs", "via_channel", "via_source",
-    "organization", "priority", "type",
-}  # fmt: skip
-END_USER_UPDATE_FIELDS = {"status", "custom_fields", "email_ccs", "via_channel", "via_source"}
-
-
-def _error(field: str, message: str) -> ValidationError:
-    return ValidationError({field: [message]})
-
-
-# --- Validation helpers -----------------------------------------------------------------------
-
-
-# How a field is named inside a sentence, in the user's language.
-FIELD_LABELS = {
-    "status": gettext_lazy("status"),
-    "priority": gettext_lazy("priority"),
-    "type": gettext_lazy("type"),
-    "via_channel": gettext_lazy("channel"),
-}
-
-
-def _check_choice(field: str, value: str | None, choices: list[str], nullable: bool) -> None:
-    if value is None:
-        if not nullable:
-            raise _error(field, _("This field is required."))
-        return
-    if value not in choices:
-        raise _error(
-            field,
-            _("“%(value)s” is not a valid %(field)s.")
-            % {"value": value, "field": FIELD_LABELS.get(field, field)},
-        )
-
-
-def _check_person(field: str, user: User | None, *, agent: bool = False) -> None:
-    if user is None:
-        return
-    # An instance loaded from the database exists (a concurrent delete still fails on the
-    # foreign key); an unsaved or made-up one does not.
-    if user.pk is None or user._state.adding:
-        raise _error(field, _("This person does not exist."))
-    if agent and not user.is_agent:
-        raise _error(field, _("%(name)s is not an agent.") % {"name": user.name})
-    if agent and (not user.is_active or user.suspended):
-        raise _error(field, _("%(name)s cannot be assigned tickets.") % {"name": user.name})
-
-
-def _check_assignment(assignee: User | None, group: Group | None) -> None:
-    """An assignee must belong to the ticket's group (Zendesk refuses it too)."""
-    if assignee is None or group is None:
-        return
-    if not GroupMembership.objects.filter(user=assignee, group=group).exists():
-        raise _error(
-            "assignee_id",
-            _("%(name)s is not a member of the group %(group)s.")
-            % {"name": assignee.name, "group": group.name},
-        )
-
-
-def _check_required(
-    custom_fields: dict[str, Any], fields: Mapping[int, TicketField], *, in_portal: bool
-) -> None:
-    """Fields required to solve (agents) or required in the portal (customers) need values."""
-    missing = [
-        field
-        for field in fields.values()
-        if (field.required_in_portal if in_portal else field.required)
-        and custom_fields.get(field.key) in (None, "", [])
-    ]
-    if not missing:
-        return
-    message = (
-        _("%(title)s is required.")
-        if in_portal
-        else _("%(title)s is required to solve the ticket.")
-    )
-    raise ValidationError(
-        {f"custom_fields_{field.pk}": [message % {"title": field.title}] for field in missing}
-    )
-
-
-def _comment_bodies(comment: NewComment) -> tuple[str, str]:
-    if comment.html_body.strip():
-        html_body = sanitize_html(comment.html_body)
-        body = html_to_text(html_body)
-    else:
-        body = comment.body.strip()
-        html_body = text_to_html(body)
-    if not body and not comment.attachments:
-        raise _error("comment", _("The comment is empty."))
-    return body, html_body
-
-
-def _check_attachments(attachments: Iterable[Attachment], actor: User | None) -> None:
-    """Uploads must exist, be unused, and (for end users) be their own."""
-    ids = [a.pk for a in attachments]
-    if not ids:
-        return
-    usable = Attachment.objects.filter(pk__in=ids, comment__isnull=True)
-    if actor is not None and not actor.is_agent:
-        usable = usable.filter(uploader=actor)
-    if usable.count() != len(set(ids)):
-        raise _error("uploads", _("This upload was already used or does not exist."))
-
-
-# --- Writing ----------------------------------------------------------------------------------
-
-
-class _AuditWriter:
-    """Collects a change's events and writes them with one Audit."""
-
-    def __init__(self, ticket: Ticket, *, author: User | None, via_channel: str,
-                 via_source: dict[str, Any], created_at: dt.datetime) -> None:  # fmt: skip
-        self.ticket = ticket
-        self.author = author
-        self.via_channel = via_channel
-        self.via_source = via_source
-        self.created_at = created_at
-        self.events: list[AuditEvent] = []
-        self._audit_id: int | None = None
-
-    def reserve_comment_id(self) -> int:
-        """Ids of a comment, this audit and the events so far, in one round trip."""
-        missing = [event for event in self.events if event.pk is None]
-        comment_id, self._audit_id, *event_ids = allocate_ids(2 + len(missing))
-        for event, event_id in zip(missing, event_ids, strict=True):
-            event.pk = event_id
-        return comment_id
-
-    def create(self, field_name: str, value: Any) -> None:
-        self.events.append(AuditEvent(type=EventType.CREATE, field_name=field_name, value=value))
-
-    def change(self, field_name: str, value: Any, previous: Any) -> None:
-        self.events.append(
-            AuditEvent(
-                type=EventType.CHANGE, field_name=field_name, value=value, previous_value=previous
-            )
-        )
-
-    def comment(self, comment: Comment) -> None:
-        # A Comment event shares the comment's id, as in Zendesk.
-        self.events.append(AuditEvent(id=comment.pk, type=EventType.COMMENT, comment=comment))
-
-    def other(self, type: str, **values: Any) -> None:
-        self.events.append(AuditEvent(type=type, **values))
-
-    def save(self) -> Audit | None:
-        if not self.events:
-            return None
-        # At most one round trip for the ids still missing (none after reserve_comment_id).
-        missing = [event for event in self.events if event.pk is None]
-        needed = len(missing) + (1 if self._audit_id is None else 0)
-        ids = allocate_ids(needed) if needed else []
-        audit_id = self._audit_id if self._audit_id is not None else ids.pop(0)
-        for event, event_id in zip(missing, ids, strict=True):
-            event.pk = event_id
-        audit = Audit(
-            id=audit_id,
-            ticket=self.ticket,
-            author=self.author,
-            via_channel=self.via_channel,
-            via_source=self.via_source,
-            created_at=self.created_at,
-        )
-        audit.save(force_insert=True)
-        for event in self.events:
-            event.audit = audit
-        AuditEvent.objects.bulk_create(self.events)
-        return audit
-
-
-def _sync_tag_rows(ticket: Ticket, previous: list[str]) -> None:
-    added = set(ticket.tags) - set(previous)
-    removed = set(previous) - set(ticket.tags)
-    if removed:
-        TicketTag.objects.filter(ticket=ticket, name__in=removed).delete()
-    if added:
-        TicketTag.objects.bulk_create([TicketTag(ticket=ticket, name=name) for name in added])
-
-
-def _write_comment(
-    ticket: Ticket,
-    comment: NewComment,
-    *,
-    audit: _AuditWriter,
-    author: User,
-    via_channel: str,
-    created_at: dt.datetime,
-) -> Comment:
-    body, html_body = _comment_bodies(comment)
-    record = Comment.objects.create(
-        id=audit.reserve_comment_id(),
-        ticket=ticket,
-        author=author,
-        body=body,
-        html_body=html_body,
-        public=comment.public,
-        via_channel=comment.via_channel or via_channel,
-        via_source=comment.via_source,
-        metadata=comment.metadata,
-        created_at=created_at,
-    )
-    for attachment in comment.attachments:
-        attachment.comment = record
-        attachment.token = None
-        attachment.save(update_fields=["comment", "token"])
-    return record
 
 
 def _apply_custom_fields(
@@ -348,14 +95,14 @@ def _resolve_status(
     status = data.status if "status" in fields_set else None
     if custom is not None:
         if not custom.active:
-            raise _error("custom_status_id", _("This status is not active."))
+            raise field_error("custom_status_id", _("This status is not active."))
         if status is not None and status != custom.status_category:
-            raise _error(
+            raise field_error(
                 "custom_status_id", _("The custom status does not belong to the status given.")
             )
         return custom.status_category, custom
     if status is not None:
-        _check_choice("status", status, Status.values, nullable=False)
+        check_choice("status", status, Status.values, nullable=False)
         return status, None
     return None, None
 
@@ -380,32 +127,32 @@ def create_ticket(*, actor: User | None, data: TicketData, comment: NewComment |
                 _("Customers cannot set %(f)s.") % {"f": ", ".join(sorted(forbidden))}
             )
     if comment is None:
-        raise _error("comment", _("A new ticket needs a description."))
+        raise field_error("comment", _("A new ticket needs a description."))
     now = clock.now()
 
     requester = data.requester or (actor if is_end_user else None)
     if requester is None:
-        raise _error("requester_id", _("A ticket needs a requester."))
-    _check_person("requester_id", requester)
+        raise field_error("requester_id", _("A ticket needs a requester."))
+    check_person("requester_id", requester)
     if is_end_user and requester.pk != actor.pk:  # type: ignore[union-attr]
         raise PermissionDenied(_("Customers open tickets for themselves."))
     submitter = data.submitter or actor or requester
-    _check_person("submitter_id", submitter)
+    check_person("submitter_id", submitter)
     assignee = data.assignee
-    _check_person("assignee_id", assignee, agent=True)
+    check_person("assignee_id", assignee, agent=True)
 
     status, custom_status = _resolve_status(data, fields_set)
     if status is None:
         status = Status.OPEN if assignee is not None else Status.NEW
     if status == Status.CLOSED:
-        raise _error("status", _("A new ticket cannot be closed."))
+        raise field_error("status", _("A new ticket cannot be closed."))
     if status == Status.NEW and assignee is not None:
         status = Status.OPEN  # an assigned ticket is being worked on
     custom_status = custom_status or default_custom_status(status)
-    _check_choice("priority", data.priority, Priority.values, nullable=True)
-    _check_choice("type", data.type, TicketType.values, nullable=True)
+    check_choice("priority", data.priority, Priority.values, nullable=True)
+    check_choice("type", data.type, TicketType.values, nullable=True)
     via_channel = data.via_channel or Channel.WEB
-    _check_choice("via_channel", via_channel, Channel.values, nullable=False)
+    check_choice("via_channel", via_channel, Channel.values, nullable=False)
 
     organization = (
         data.organization if "organization" in fields_set else default_organization(requester)
@@ -418,35 +165,37 @@ def create_ticket(*, actor: User | None, data: TicketData, comment: NewComment |
             user=requester, organization=organization
         ).exists()
     ):
-        raise _error("organization_id", _("The requester is not a member of this organization."))
+        raise field_error(
+            "organization_id", _("The requester is not a member of this organization.")
+        )
     group = data.group
     if group is None and assignee is not None:
         group = assignee.default_group
     if group is None and organization is not None:
         group = organization.group
-    _check_assignment(assignee, group)
+    check_assignment(assignee, group)
 
     fields = active_fields_by_id()
     cleaned_fields = clean_custom_fields(
         data.custom_fields or {}, for_end_user=is_end_user, fields=fields
     )
     if is_end_user:
-        _check_required(cleaned_fields, fields, in_portal=True)
+        check_required(cleaned_fields, fields, in_portal=True)
     tags = normalize_tags([*(data.tags or []), *data.add_tags])
     if data.due_at is not None and data.type != TicketType.TASK:
-        raise _error("due_at", _("Only tasks have a due date."))
+        raise field_error("due_at", _("Only tasks have a due date."))
     if data.problem is not None and data.type != TicketType.INCIDENT:
-        raise _error("problem_id", _("Only incidents are linked to a problem."))
+        raise field_error("problem_id", _("Only incidents are linked to a problem."))
     if data.problem is not None and data.problem.type != TicketType.PROBLEM:
-        raise _error("problem_id", _("The linked ticket is not a problem."))
+        raise field_error("problem_id", _("The linked ticket is not a problem."))
 
-    body_text, _html = _comment_bodies(comment)
+    body_text, _html = comment_bodies(comment)
     subject = (data.subject or "").strip()
     if not subject:
         subject = body_text.splitlines()[0][:SUBJECT_FROM_DESCRIPTION_LENGTH] if body_text else ""
     if not subject:
-        raise _error("subject", _("A ticket needs a subject."))
-    _check_attachments(comment.attachments, actor)
+        raise field_error("subject", _("A ticket needs a subject."))
+    check_attachments(comment.attachments, actor)
     comment_public = comment.public or is_end_user
 
     ticket = Ticket(
@@ -480,15 +229,15 @@ def create_ticket(*, actor: User | None, data: TicketData, comment: NewComment |
     add_tags, _remove, _field_changes = _apply_custom_fields(ticket, cleaned_fields, fields)
     ticket.tags = normalize_tags([*tags, *sorted(add_tags)])
     if status == Status.SOLVED:
-        _check_required(ticket.custom_fields, fields, in_portal=False)
+        check_required(ticket.custom_fields, fields, in_portal=False)
     ticket.save()
-    _sync_tag_rows(ticket, [])
+    sync_tag_rows(ticket, [])
     if data.followers:
         ticket.followers.set([u for u in data.followers if u.is_agent])
     if data.email_ccs:
         ticket.email_ccs.set(data.email_ccs)
 
-    audit = _AuditWriter(
+    audit = AuditWriter(
         ticket,
         author=actor,
         via_channel=via_channel,
@@ -502,7 +251,7 @@ def create_ticket(*, actor: User | None, data: TicketData, comment: NewComment |
         if comment.author is not None and actor_is_staff(actor)
         else (actor or requester)
     )
-    record = _write_comment(
+    record = write_comment(
         ticket,
         comment.model_copy(update={"public": comment_public}),
         audit=audit,
@@ -513,36 +262,6 @@ def create_ticket(*, actor: User | None, data: TicketData, comment: NewComment |
     audit.comment(record)
     audit.save()
     return ticket
-
-
-def actor_is_staff(actor: User | None) -> bool:
-    return actor is None or actor.is_agent
-
-
-def create_event_values(ticket: Ticket) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "subject": ticket.subject,
-        "status": ticket.status,
-        "custom_status_id": ticket.custom_status_id,
-        "priority": ticket.priority,
-        "type": ticket.type,
-        "requester_id": ticket.requester_id,
-        "submitter_id": ticket.submitter_id,
-        "assignee_id": ticket.assignee_id,
-        "group_id": ticket.group_id,
-        "organization_id": ticket.organization_id,
-        "tags": ticket.tags,
-        "is_public": ticket.is_public,
-    }
-    for key, value in ticket.custom_fields.items():
-        values[key[1:]] = value  # Zendesk names custom field events by the field id
-    if ticket.due_at is not None:
-        values["due_at"] = ticket.due_at.isoformat()
-    if ticket.problem_id is not None:
-        values["problem_id"] = ticket.problem_id
-    if ticket.external_id:
-        values["external_id"] = ticket.external_id
-    return values
 
 
 # --- update -----------------------------------------------------------------------------------
@@ -572,9 +291,11 @@ def update_ticket(
         fields_set.add("remove_tags")
     ticket = Ticket.objects.select_for_update().select_related("custom_status").get(pk=ticket.pk)
     if ticket.deleted_at is not None:
-        raise _error("ticket", _("This ticket was deleted."))
+        raise field_error("ticket", _("This ticket was deleted."))
     if ticket.status == Status.CLOSED:
-        raise _error("status", _("Closed tickets cannot be changed; open a follow-up instead."))
+        raise field_error(
+            "status", _("Closed tickets cannot be changed; open a follow-up instead.")
+        )
     is_end_user = actor is not None and actor.is_end_user
     if is_end_user:
         forbidden = fields_set - END_USER_UPDATE_FIELDS
@@ -588,8 +309,8 @@ def update_ticket(
         return ticket
     now = clock.now()
     via_channel = data.via_channel or (comment.via_channel if comment else None) or Channel.WEB
-    _check_choice("via_channel", via_channel, Channel.values, nullable=False)
-    audit = _AuditWriter(
+    check_choice("via_channel", via_channel, Channel.values, nullable=False)
+    audit = AuditWriter(
         ticket,
         author=actor,
         via_channel=via_channel,
@@ -606,15 +327,15 @@ def update_ticket(
     if "subject" in fields_set:
         subject = (data.subject or "").strip()
         if not subject:
-            raise _error("subject", _("A ticket needs a subject."))
+            raise field_error("subject", _("A ticket needs a subject."))
         change("subject", subject, ticket.subject)
         ticket.subject = subject[:500]
     if "priority" in fields_set:
-        _check_choice("priority", data.priority, Priority.values, nullable=True)
+        check_choice("priority", data.priority, Priority.values, nullable=True)
         change("priority", data.priority, ticket.priority)
         ticket.priority = data.priority
     if "type" in fields_set:
-        _check_choice("type", data.type, TicketType.values, nullable=True)
+        check_choice("type", data.type, TicketType.values, nullable=True)
         change("type", data.type, ticket.type)
         ticket.type = data.type
     if "external_id" in fields_set:
@@ -622,7 +343,7 @@ def update_ticket(
         ticket.external_id = data.external_id or None
     if "due_at" in fields_set:
         if data.due_at is not None and ticket.type != TicketType.TASK:
-            raise _error("due_at", _("Only tasks have a due date."))
+            raise field_error("due_at", _("Only tasks have a due date."))
         change(
             "due_at",
             data.due_at.isoformat() if data.due_at else None,
@@ -634,17 +355,17 @@ def update_ticket(
     if "problem" in fields_set:
         if data.problem is not None:
             if ticket.type != TicketType.INCIDENT:
-                raise _error("problem_id", _("Only incidents are linked to a problem."))
+                raise field_error("problem_id", _("Only incidents are linked to a problem."))
             if data.problem.type != TicketType.PROBLEM or data.problem.pk == ticket.pk:
-                raise _error("problem_id", _("The linked ticket is not a problem."))
+                raise field_error("problem_id", _("The linked ticket is not a problem."))
         change("problem_id", data.problem.pk if data.problem else None, ticket.problem_id)
         ticket.problem = data.problem
 
     # People -----------------------------------------------------------------------------------
     if "requester" in fields_set:
         if data.requester is None:
-            raise _error("requester_id", _("A ticket needs a requester."))
-        _check_person("requester_id", data.requester)
+            raise field_error("requester_id", _("A ticket needs a requester."))
+        check_person("requester_id", data.requester)
         if data.requester.pk != ticket.requester_id and "organization" not in fields_set:
             organization = default_organization(data.requester)
             change(
@@ -663,7 +384,7 @@ def update_ticket(
         change("group_id", data.group.pk if data.group else None, ticket.group_id)
         ticket.group = data.group
     if "assignee" in fields_set:
-        _check_person("assignee_id", data.assignee, agent=True)
+        check_person("assignee_id", data.assignee, agent=True)
         if data.assignee is not None and "group" not in fields_set:
             in_group = (
                 ticket.group_id is not None
@@ -687,7 +408,7 @@ def update_ticket(
         # Moving to another group keeps the assignee only if they belong to it.
         change("assignee_id", None, ticket.assignee_id)
         ticket.assignee = None
-    _check_assignment(ticket.assignee, ticket.group)
+    check_assignment(ticket.assignee, ticket.group)
 
     # Tags and custom fields -------------------------------------------------------------------
     fields = active_fields_by_id()
@@ -724,16 +445,16 @@ def update_ticket(
     if new_status is None and ticket.status == Status.NEW and ticket.assignee is not None:
         new_status = Status.OPEN
     if new_status == Status.NEW and ticket.status != Status.NEW:
-        raise _error("status", _("A ticket cannot go back to new."))
+        raise field_error("status", _("A ticket cannot go back to new."))
     if new_status == Status.CLOSED and ticket.status != Status.SOLVED and actor is not None:
-        raise _error("status", _("Only solved tickets can be closed."))
+        raise field_error("status", _("Only solved tickets can be closed."))
     if new_status in (Status.SOLVED, Status.CLOSED):
         if ticket.assignee is None and actor is not None and actor.is_agent:
-            _check_assignment(actor, ticket.group)
+            check_assignment(actor, ticket.group)
             change("assignee_id", actor.pk, None)
             ticket.assignee, ticket.assigned_at = actor, now
         if new_status == Status.SOLVED and not is_end_user:
-            _check_required(ticket.custom_fields, fields, in_portal=False)
+            check_required(ticket.custom_fields, fields, in_portal=False)
     if new_status is not None:
         if custom_status is None:
             custom_status = (
@@ -768,15 +489,15 @@ def update_ticket(
 
     # Comment ----------------------------------------------------------------------------------
     if comment is not None:
-        _check_attachments(comment.attachments, actor)
+        check_attachments(comment.attachments, actor)
         public = comment.public or is_end_user
         author = comment.author if comment.author is not None and actor_is_staff(actor) else actor
         if author is None:
-            raise _error("comment", _("A comment needs an author."))
+            raise field_error("comment", _("A comment needs an author."))
         if public and not ticket.is_public:
             ticket.is_public = True
             audit.change("is_public", True, False)
-        record = _write_comment(
+        record = write_comment(
             ticket,
             comment.model_copy(update={"public": public}),
             audit=audit,
@@ -794,7 +515,7 @@ def update_ticket(
     if actor is not None and actor.pk == ticket.assignee_id:
         ticket.assignee_updated_at = now
     ticket.save()
-    _sync_tag_rows(ticket, previous_tags)
+    sync_tag_rows(ticket, previous_tags)
     audit.save()
     return ticket
 
@@ -822,77 +543,3 @@ def add_comment(
         ),
     )
     return Comment.objects.filter(ticket=ticket).order_by("-created_at", "-id").first()  # type: ignore[return-value]
-
-
-def _set_deleted(ticket: Ticket, *, actor: User, deleted: bool) -> None:
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    if (ticket.deleted_at is not None) == deleted:
-        return  # already so: deleting twice or restoring a live ticket changes nothing
-    now = clock.now()
-    ticket.deleted_at = now if deleted else None
-    ticket.updated_at = now
-    ticket.save(update_fields=["deleted_at", "updated_at"])
-    audit = _AuditWriter(
-        ticket, author=actor, via_channel=Channel.WEB, via_source={}, created_at=now
-    )
-    # The ticket's status stays; incremental exports show a deleted ticket as "deleted".
-    before, after = (ticket.status, "deleted") if deleted else ("deleted", ticket.status)
-    audit.other(
-        EventType.DELETE if deleted else EventType.RESTORE,
-        field_name="status",
-        value=after,
-        previous_value=before,
-    )
-    audit.save()
-
-
-@transaction.atomic
-def delete_ticket(ticket: Ticket, *, actor: User) -> None:
-    """Move a ticket to deleted tickets (kept for history and incremental export)."""
-    if not actor.is_agent:
-        raise PermissionDenied(_("Only agents delete tickets."))
-    _set_deleted(ticket, actor=actor, deleted=True)
-
-
-@transaction.atomic
-def restore_ticket(ticket: Ticket, *, actor: User) -> None:
-    """Bring a deleted ticket back, as it was."""
-    if not actor.is_agent:
-        raise PermissionDenied(_("Only agents restore tickets."))
-    _set_deleted(ticket, actor=actor, deleted=False)
-
-
-def close_solved_tickets(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
-    """Close tickets solved more than ``auto_close_days`` ago. Safe to run any number of times.
-
-    Each ticket closes in its own transaction through ``update_ticket`` (audited, by the
-    system), so a failure on one leaves the others closed.
-    """
-    now = now or clock.now()
-    days = AccountSettings.load().auto_close_days
-    cutoff = now - dt.timedelta(days=days)
-    closed = 0
-    failed: set[int] = set()
-    while True:
-        ids = list(
-            Ticket.objects.filter(
-                status=Status.SOLVED, solved_at__lte=cutoff, deleted_at__isnull=True
-            )
-            .exclude(pk__in=failed)
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
-            return closed
-        for ticket in Ticket.objects.filter(pk__in=ids):
-            try:
-                with clock.frozen_at(now):
-                    update_ticket(
-                        ticket,
-                        actor=None,
-                        data=TicketData(status=Status.CLOSED, via_channel=Channel.SYSTEM),
-                    )
-            except ValidationError:
-                log.exception("could not close ticket #%s", ticket.pk)
-                failed.add(ticket.pk)
-            else:
-                closed += 1

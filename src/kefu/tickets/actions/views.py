@@ -18,8 +18,8 @@ from ..access import visible_tickets
 from ..choices import PRIORITY_ORDER, STATUS_ORDER, Priority, Restriction, Status, TicketType
 from ..conditions import parse_ticket_conditions, ticket_filter
 from ..models import Macro, RestrictedModel, Ticket, TicketField, View
+from .data import NewComment, TicketData
 from .fields import clean_field_value
-from .tickets import NewComment, TicketData
 
 # --- Restriction ------------------------------------------------------------------------------
 
