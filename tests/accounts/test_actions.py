@@ -134,3 +134,15 @@ def test_people_lists_show_end_users_only_themselves_and_shared_colleagues(perso
     assert personas.carol in visible_users(personas.alice)
     assert not visible_groups(personas.bob).exists()
     assert list(visible_groups(personas.alice)) == [personas.support]
+
+
+def test_account_settings_are_validated(db):
+    from kefu.accounts.models import AccountSettings
+
+    settings = accounts.update_account_settings(auto_close_days=7, blocked_extensions="EXE, .bat")
+    assert (settings.auto_close_days, settings.blocked_extensions) == (7, [".bat", ".exe"])
+    with pytest.raises(ValidationError):
+        accounts.update_account_settings(max_attachment_mb=0)
+    with pytest.raises(ValidationError):
+        accounts.update_account_settings(theme="dark")
+    assert AccountSettings.load().max_attachment_mb == 20

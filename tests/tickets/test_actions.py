@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from kefu.accounts import actions as accounts
 from kefu.accounts.choices import Role
-from kefu.accounts.models import AccountSettings, User
+from kefu.accounts.models import User
 from kefu.core import clock
 from kefu.core.ids import OBJECT_ID_START
 from kefu.tickets.actions import (
@@ -162,9 +162,7 @@ def test_closed_tickets_are_read_only_even_for_the_requesters_reply(personas):
 
 
 def test_solved_tickets_close_after_the_configured_days_only(personas):
-    settings = AccountSettings.load()
-    settings.auto_close_days = 2
-    settings.save()
+    accounts.update_account_settings(auto_close_days=2)
     with clock.frozen_at(T0):
         old = new_ticket(personas, assignee=personas.alice, status="solved")
     with clock.frozen_at(T0 + dt.timedelta(days=1, hours=12)):

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from kefu.accounts.models import AccountSettings
+from kefu.accounts.actions import update_account_settings
 from kefu.tickets.actions import (
     NewComment,
     TicketData,
@@ -28,9 +28,7 @@ def test_file_names_lose_directories_and_control_characters():
 
 
 def test_oversized_blocked_and_empty_uploads_are_refused(personas):
-    settings = AccountSettings.load()
-    settings.max_attachment_mb = 1
-    settings.save()
+    update_account_settings(max_attachment_mb=1)
     with pytest.raises(ValidationError):
         create_upload(uploader=personas.bob, file_name="big.bin", content=b"x" * (1024 * 1024 + 1))
     with pytest.raises(ValidationError):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from kefu.core import clock
 
 from .choices import STAFF_ROLES, Role
-from .models import ApiToken, Group, GroupMembership, User
+from .models import AccountSettings, ApiToken, Group, GroupMembership, User
 
 TOKEN_BYTES = 30
 
@@ -300,3 +300,28 @@ def authenticate_token(token: str, *, email: str | None = None) -> User | None:
     if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
     return user
+
+
+# --- Account settings -------------------------------------------------------------------------
+
+
+def update_account_settings(**changes: object) -> AccountSettings:
+    """Change instance-wide settings (auto-close days, attachment limits)."""
+    settings = AccountSettings.load()
+    allowed = {"auto_close_days", "max_attachment_mb", "blocked_extensions"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed.")] for name in unknown})
+    if "blocked_extensions" in changes:
+        raw = changes["blocked_extensions"]
+        words = raw.replace(",", " ").split() if isinstance(raw, str) else list(raw)  # type: ignore[call-overload]
+        changes["blocked_extensions"] = sorted({"." + str(w).lower().lstrip(".") for w in words})
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    if settings.max_attachment_mb < 1:
+        raise ValidationError(
+            {"max_attachment_mb": [_("The largest attachment must be at least 1 MB.")]}
+        )
+    settings.full_clean()
+    settings.save()
+    return settings

@@ -195,7 +195,25 @@ class ValueSpec(FieldSpec):
 
 @dataclass(frozen=True, kw_only=True)
 class EqualitySpec(ValueSpec):
-    """A value compared whole: ``is`` (and ``present``); negatives come from ValueSpec."""
+    """A value compared whole: ``is`` (and ``present``); negatives come from ValueSpec.
+
+    ``is ""``/``is null`` on a ``nullable`` field means "has no value"; subclasses check a
+    real value in ``_clean_value``."""
+
+    nullable: bool = False
+
+    def clean(self, operator: Op, value: Any) -> Cleaned:
+        if operator in (Op.PRESENT, Op.NOT_PRESENT):
+            _no_value(self, operator, value)
+            return operator, None
+        if _is_empty(value):
+            if not self.nullable:
+                raise _needs_value(self, operator)
+            return (Op.NOT_PRESENT if operator == Op.IS else Op.PRESENT), None
+        return operator, self._clean_value(value)
+
+    @abstractmethod
+    def _clean_value(self, value: Any) -> Any: ...
 
     def _q(self, lhs: Lhs, operator: Op, value: Any, now: dt.datetime) -> Q:
         if operator == Op.PRESENT:
@@ -220,17 +238,9 @@ class ChoiceSpec(EqualitySpec):
     empty_string_is_empty = True
 
     choices: Sequence[str] | None = None
-    nullable: bool = False
 
-    def clean(self, operator: Op, value: Any) -> Cleaned:
-        if operator in (Op.PRESENT, Op.NOT_PRESENT):
-            _no_value(self, operator, value)
-            return operator, None
-        if _is_empty(value):
-            if not self.nullable:
-                raise _needs_value(self, operator)
-            return (Op.NOT_PRESENT if operator == Op.IS else Op.PRESENT), None
-        return operator, self._clean_choice(value)
+    def _clean_value(self, value: Any) -> Any:
+        return self._clean_choice(value)
 
     def _clean_choice(self, value: Any) -> str:
         if not isinstance(value, str) or (self.choices is not None and value not in self.choices):
@@ -309,23 +319,15 @@ class ForeignKeySpec(EqualitySpec):
 
     supported: ClassVar[tuple[Op, ...]] = (Op.IS, Op.IS_NOT, Op.PRESENT, Op.NOT_PRESENT)
 
-    nullable: bool = False
     placeholders: tuple[str, ...] = ()
 
-    def clean(self, operator: Op, value: Any) -> Cleaned:
-        if operator in (Op.PRESENT, Op.NOT_PRESENT):
-            _no_value(self, operator, value)
-            return operator, None
-        if _is_empty(value):
-            if not self.nullable:
-                raise _needs_value(self, operator)
-            return (Op.NOT_PRESENT if operator == Op.IS else Op.PRESENT), None
+    def _clean_value(self, value: Any) -> Any:
         if isinstance(value, str) and value in self.placeholders:
-            return operator, Placeholder(value)
+            return Placeholder(value)
         if isinstance(value, str) and _ID.fullmatch(value):
-            return operator, int(value)
+            return int(value)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return operator, value
+            return value
         raise _bad_value(self, value)
 
 

@@ -23,6 +23,12 @@ def actor_is_staff(actor: User | None) -> bool:
     return actor is None or actor.is_agent
 
 
+def comment_author(author: User | None, actor: User | None) -> User | None:
+    """Who wrote a comment: an explicit author counts only when staff (or the system) writes
+    it on their behalf (the API's ``author_id``, imports); otherwise the actor."""
+    return author if author is not None and actor_is_staff(actor) else actor
+
+
 # How a field is named inside a sentence, in the user's language.
 FIELD_LABELS = {
     "status": gettext_lazy("status"),

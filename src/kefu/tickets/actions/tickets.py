@@ -35,6 +35,7 @@ from .checks import (
     check_choice,
     check_person,
     check_required,
+    comment_author,
     comment_bodies,
     field_error,
 )
@@ -246,11 +247,7 @@ def create_ticket(*, actor: User | None, data: TicketData, comment: NewComment |
     )
     for name, value in create_event_values(ticket).items():
         audit.create(name, value)
-    author = (
-        comment.author
-        if comment.author is not None and actor_is_staff(actor)
-        else (actor or requester)
-    )
+    author = comment_author(comment.author, actor) or requester
     record = write_comment(
         ticket,
         comment.model_copy(update={"public": comment_public}),
@@ -491,7 +488,7 @@ def update_ticket(
     if comment is not None:
         check_attachments(comment.attachments, actor)
         public = comment.public or is_end_user
-        author = comment.author if comment.author is not None and actor_is_staff(actor) else actor
+        author = comment_author(comment.author, actor)
         if author is None:
             raise field_error("comment", _("A comment needs an author."))
         if public and not ticket.is_public:
