@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import AccountSettings, User
 from kefu.core import clock
 
+from .. import hooks
 from ..choices import Channel, EventType, Status
 from ..models import (
     Ticket,
@@ -40,7 +41,19 @@ def _set_deleted(ticket: Ticket, *, actor: User, deleted: bool) -> None:
         value=after,
         previous_value=before,
     )
-    audit.save()
+    saved = audit.save()
+    assert saved is not None
+    hooks.run(
+        hooks.TicketChange(
+            ticket=ticket,
+            kind="delete" if deleted else "restore",
+            actor=actor,
+            audit=saved,
+            events=audit.events,
+            via_channel=Channel.WEB,
+            depth=hooks.current_depth(),
+        )
+    )
 
 
 @transaction.atomic

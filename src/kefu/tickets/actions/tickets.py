@@ -19,6 +19,7 @@ from kefu.core import clock
 from kefu.crm.actions import default_organization
 from kefu.crm.models import OrganizationMembership
 
+from .. import hooks
 from ..choices import Channel, FieldType, Priority, Status, TicketType
 from ..models import (
     Attachment,
@@ -257,7 +258,20 @@ def create_ticket(*, actor: User | None, data: TicketData, comment: NewComment |
         created_at=now,
     )
     audit.comment(record)
-    audit.save()
+    saved = audit.save()
+    assert saved is not None
+    hooks.run(
+        hooks.TicketChange(
+            ticket=ticket,
+            kind="create",
+            actor=actor,
+            audit=saved,
+            events=audit.events,
+            comment=record,
+            via_channel=via_channel,
+            depth=hooks.current_depth(),
+        )
+    )
     return ticket
 
 
@@ -485,6 +499,7 @@ def update_ticket(
             audit.change("email_cc_ids", new_ids, old_ids)
 
     # Comment ----------------------------------------------------------------------------------
+    record: Comment | None = None
     if comment is not None:
         check_attachments(comment.attachments, actor)
         public = comment.public or is_end_user
@@ -513,7 +528,20 @@ def update_ticket(
         ticket.assignee_updated_at = now
     ticket.save()
     sync_tag_rows(ticket, previous_tags)
-    audit.save()
+    saved = audit.save()
+    assert saved is not None
+    hooks.run(
+        hooks.TicketChange(
+            ticket=ticket,
+            kind="update",
+            actor=actor,
+            audit=saved,
+            events=audit.events,
+            comment=record,
+            via_channel=via_channel,
+            depth=hooks.current_depth(),
+        )
+    )
     return ticket
 
 
