@@ -45,7 +45,10 @@ ci: ## Run what CI runs (.ci/run): tests on SQLite and PostgreSQL, lint, types, 
 bench: install ## Run the benchmarks (see bench/RESULTS.md)
 	$(PY) bench/bench_foundation.py
 
+vendor: ## Re-vendor front-end files (HTMX) from npm into src/kefu/web/static/vendor/
+	bash scripts/vendor.sh
+
 clean: ## Remove the virtualenv and local data (./var)
 	rm -rf $(VENV) var
 
-.PHONY: help install run test test-postgres lint format ci bench clean
+.PHONY: help install run test test-postgres lint format ci bench clean vendor

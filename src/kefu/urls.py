@@ -7,4 +7,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("kefu.tickets.urls")),
+    path("", include("kefu.web.urls")),
 ]
