@@ -8,4 +8,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("kefu.tickets.urls")),
     path("", include("kefu.web.urls")),
+    path("", include("kefu.crm.urls")),
 ]
