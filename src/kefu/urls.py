@@ -9,4 +9,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v2/", api.urls),
     path("", include("kefu.tickets.urls")),
+    path("", include("kefu.web.urls")),
 ]
