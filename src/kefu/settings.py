@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "kefu.crm",
     "kefu.tickets",
     "kefu.web",
+    "kefu.search",
+    "kefu.surveys",
 ]
 
 MIDDLEWARE = [
