@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "kefu.web",
     "ninja",  # serves the API docs' own static files (no CDN)
     "kefu.api",
+    "kefu.search",
+    "kefu.surveys",
 ]
 
 MIDDLEWARE = [
