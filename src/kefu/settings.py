@@ -92,6 +92,10 @@ INSTALLED_APPS = [
     "kefu.crm",
     "kefu.tickets",
     "kefu.web",
+    "ninja",  # serves the API docs' own static files (no CDN)
+    "kefu.api",
+    "kefu.search",
+    "kefu.surveys",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +110,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kefu.api.middleware.ApiMiddleware",  # /api/v2 only: .json, rate limits, idempotency
 ]
 
 ROOT_URLCONF = "kefu.urls"
@@ -252,3 +257,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": _env("KEFU_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+
+# --- API --------------------------------------------------------------------------------------
+# Requests per minute per person (per client address before sign-in); Zendesk's plans allow
+# 200-2,500. Counted in the cache above, so set KEFU_REDIS_URL when running several processes.
+KEFU_API_RATE_LIMIT = _env_int("KEFU_API_RATE_LIMIT", 6000)
