@@ -144,7 +144,9 @@ def satisfaction_ratings(ticket_ids: Sequence[int]) -> dict[int, dict[str, Any]]
     The one place ratings enter the ticket JSON: the surveys app fills it in when it stores
     ratings. A ticket missing from the result shows ``null``.
     """
-    return {}
+    from kefu.surveys.schemas import ticket_ratings  # surveys builds on tickets, not back
+
+    return ticket_ratings(ticket_ids)
 
 
 def _field_list(fields: Sequence[TicketField], ticket: Ticket) -> list[dict[str, Any]]:
