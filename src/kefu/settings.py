@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "kefu.crm",
     "kefu.tickets",
     "kefu.web",
+    "kefu.rules",
 ]
 
 MIDDLEWARE = [
@@ -248,3 +249,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": _env("KEFU_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+
+# --- Business rules (docs/rules.md) ---------------------------------------------------------
+# How often automations run, in seconds (Zendesk: hourly).
+RULES_AUTOMATION_INTERVAL = _env_int("KEFU_AUTOMATION_INTERVAL", 3600)
+# Webhooks may call private, loopback and link-local addresses only when this is set (tests).
+WEBHOOK_ALLOW_PRIVATE = _env_bool("KEFU_WEBHOOK_ALLOW_PRIVATE")
+WEBHOOK_TIMEOUT = _env_int("KEFU_WEBHOOK_TIMEOUT", 10)
+WEBHOOK_MAX_ATTEMPTS = _env_int("KEFU_WEBHOOK_MAX_ATTEMPTS", 5)
+WEBHOOK_BACKOFF_SECONDS = _env_int("KEFU_WEBHOOK_BACKOFF_SECONDS", 30)
+WEBHOOK_PAUSE_AFTER_FAILURES = _env_int("KEFU_WEBHOOK_PAUSE_AFTER_FAILURES", 20)
