@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "kefu.search",
     "kefu.surveys",
     "kefu.channels.email",
+    "kefu.rules",
 ]
 
 MIDDLEWARE = [
@@ -315,3 +316,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The inbound SMTP receiver (`kefu run` starts it when set; `kefu smtpd` always).
 SMTP_LISTEN = _env("KEFU_SMTP_LISTEN")
 MAX_EMAIL_MB = _env_int("KEFU_MAX_EMAIL_MB", 25)
+# --- Business rules (docs/rules.md) ---------------------------------------------------------
+# How often automations run, in seconds (Zendesk: hourly).
+RULES_AUTOMATION_INTERVAL = _env_int("KEFU_AUTOMATION_INTERVAL", 3600)
+# Webhooks may call private, loopback and link-local addresses only when this is set (tests).
+WEBHOOK_ALLOW_PRIVATE = _env_bool("KEFU_WEBHOOK_ALLOW_PRIVATE")
+WEBHOOK_TIMEOUT = _env_int("KEFU_WEBHOOK_TIMEOUT", 10)
+WEBHOOK_MAX_ATTEMPTS = _env_int("KEFU_WEBHOOK_MAX_ATTEMPTS", 5)
+WEBHOOK_BACKOFF_SECONDS = _env_int("KEFU_WEBHOOK_BACKOFF_SECONDS", 30)
+WEBHOOK_PAUSE_AFTER_FAILURES = _env_int("KEFU_WEBHOOK_PAUSE_AFTER_FAILURES", 20)
