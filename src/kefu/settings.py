@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "kefu.crm",
     "kefu.tickets",
     "kefu.web",
+    "kefu.sla",
 ]
 
 MIDDLEWARE = [
