@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "kefu.surveys",
     "kefu.channels.email",
     "kefu.rules",
+    "kefu.sla",
 ]
 
 MIDDLEWARE = [
