@@ -12,7 +12,8 @@ ticket actions (``update_ticket`` with ``actor=None`` and ``via_channel=Channel.
 nested change runs the hooks again with ``depth`` one higher, so a hook that must see the
 final state (SLA) acts only at ``depth == 0`` and a hook that must not re-enter itself
 (triggers) can tell. As in Zendesk, a nested change to the same ticket joins the audit of the
-change that caused it (its events carry their own ``via``) instead of writing a new audit. Raising fails the whole change: a hook that only schedules side effects
+change that caused it (its events carry their own ``via``) instead of writing a new audit.
+Raising fails the whole change: a hook that only schedules side effects
 (email, webhooks, indexing) must do so with ``transaction.on_commit`` and must not raise.
 
 Imports (``import_tickets``) do not run hooks: that history already happened elsewhere.
