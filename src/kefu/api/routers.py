@@ -7,6 +7,7 @@ Order matters only for the order of the OpenAPI document.
 """
 
 ROUTERS: list[tuple[str, str]] = [
+    ("kefu.api.api", "router"),
     ("kefu.accounts.api", "router"),
     ("kefu.tickets.api", "router"),
     ("kefu.accounts.people_api", "router"),
