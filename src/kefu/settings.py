@@ -132,8 +132,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "kefu.web.admin.context_processors.branding",
                 "kefu.web.context_processors.shell",
+                "kefu.web.admin.context_processors.branding",  # after shell: overrides its name
             ],
         },
     },
