@@ -86,12 +86,19 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "django_htmx",
     "kefu.core",
     "kefu.accounts",
     "kefu.crm",
     "kefu.tickets",
     "kefu.web",
+    "ninja",  # serves the API docs' own static files (no CDN)
+    "kefu.api",
+    "kefu.search",
+    "kefu.surveys",
     "kefu.channels.email",
+    "kefu.rules",
+    "kefu.sla",
 ]
 
 MIDDLEWARE = [
@@ -102,8 +109,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kefu.web.middleware.UserPreferencesMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kefu.api.middleware.ApiMiddleware",  # /api/v2 only: .json, rate limits, idempotency
 ]
 
 ROOT_URLCONF = "kefu.urls"
@@ -121,6 +131,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "kefu.web.context_processors.shell",
             ],
         },
     },
@@ -251,6 +262,10 @@ LOGGING = {
 }
 
 
+# --- API --------------------------------------------------------------------------------------
+# Requests per minute per person (per client address before sign-in); Zendesk's plans allow
+# 200-2,500. Counted in the cache above, so set KEFU_REDIS_URL when running several processes.
+KEFU_API_RATE_LIMIT = _env_int("KEFU_API_RATE_LIMIT", 6000)
 # --- Email (docs/email.md) ------------------------------------------------------------------
 def mailer_config(url: str) -> dict[str, Any]:
     """Django's default mailer (``MAILERS["default"]``) from ``KEFU_EMAIL_URL``.
@@ -302,3 +317,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The inbound SMTP receiver (`kefu run` starts it when set; `kefu smtpd` always).
 SMTP_LISTEN = _env("KEFU_SMTP_LISTEN")
 MAX_EMAIL_MB = _env_int("KEFU_MAX_EMAIL_MB", 25)
+# --- Business rules (docs/rules.md) ---------------------------------------------------------
+# How often automations run, in seconds (Zendesk: hourly).
+RULES_AUTOMATION_INTERVAL = _env_int("KEFU_AUTOMATION_INTERVAL", 3600)
+# Webhooks may call private, loopback and link-local addresses only when this is set (tests).
+WEBHOOK_ALLOW_PRIVATE = _env_bool("KEFU_WEBHOOK_ALLOW_PRIVATE")
+WEBHOOK_TIMEOUT = _env_int("KEFU_WEBHOOK_TIMEOUT", 10)
+WEBHOOK_MAX_ATTEMPTS = _env_int("KEFU_WEBHOOK_MAX_ATTEMPTS", 5)
+WEBHOOK_BACKOFF_SECONDS = _env_int("KEFU_WEBHOOK_BACKOFF_SECONDS", 30)
+WEBHOOK_PAUSE_AFTER_FAILURES = _env_int("KEFU_WEBHOOK_PAUSE_AFTER_FAILURES", 20)
