@@ -37,7 +37,7 @@ def notify_on_change(change: TicketChange) -> None:
     """The ``rules.notifications`` ticket hook."""
     if change.kind not in ("create", "update"):
         return
-    ticket = change.ticket
+    ticket = change.notes.get("ticket", change.ticket) if change.depth == 0 else change.ticket
     actor = change.actor
     title = f"#{ticket.pk} {ticket.subject}"
     if (
