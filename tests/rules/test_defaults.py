@@ -13,6 +13,7 @@ from kefu.accounts import actions as accounts
 from kefu.accounts.choices import Role
 from kefu.accounts.models import Group
 from kefu.core import clock
+from kefu.rules import actions as rules
 from kefu.rules.automations import run_automations
 from kefu.rules.models import Automation, Escalation, Trigger
 from kefu.tickets.actions import NewComment, TicketData, add_comment, create_ticket, update_ticket
@@ -20,6 +21,7 @@ from kefu.tickets.models import AuditEvent, TicketField
 
 START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
 defaults = importlib.import_module("kefu.rules.migrations.0002_default_rules")
+with_email = importlib.import_module("kefu.rules.migrations.0003_defaults_with_email_channel")
 
 
 class _Editor:
@@ -29,6 +31,7 @@ class _Editor:
 @pytest.fixture
 def installed(personas):  # type: ignore[no-untyped-def]
     defaults.create_defaults(apps, _Editor())
+    with_email.adjust(apps, _Editor())
     tiers = [Group.objects.get(name=name) for _key, name, _d in defaults.TIERS]
     return personas, tiers
 
@@ -43,7 +46,7 @@ def test_defaults_are_created_once_and_all_validate(installed):
         bind_actions(trigger.actions)
     for automation in Automation.objects.all():
         check_automation(automation.conditions, automation.actions)
-    assert Trigger.objects.count() == 6 and Automation.objects.count() == 2
+    assert Trigger.objects.count() == 7 and Automation.objects.count() == 2
     field = TicketField.objects.get(title=defaults.SEVERITY_TITLE)
     assert list(field.options.values_list("value", flat=True)) == [
         "complaint_1_critical", "complaint_2_major", "complaint_3_moderate", "complaint_4_minor"
@@ -67,6 +70,11 @@ def test_the_requester_hears_of_receipt_and_of_public_replies(installed):
         actor=p.bob, data=TicketData(subject="Refund"), comment=NewComment(body="b")
     )
     assert notifications(ticket) == ["[Request received 已收到您的请求] Refund"]
+    # the email channel mails public replies itself; an instance that turned that off
+    # switches the default trigger on
+    reply_trigger = Trigger.objects.get(title=with_email.REPLY)
+    assert not reply_trigger.active
+    rules.update_trigger(reply_trigger, actor=p.admin, active=True)
     update_ticket(ticket, actor=p.admin, data=TicketData(group=p.support))
     add_comment(ticket, actor=p.alice, body="Refund sent today")
     subjects = notifications(ticket)
@@ -138,3 +146,13 @@ def test_unsolved_tickets_climb_the_tiers_with_the_reason_recorded(installed):
     audit = ticket.audits.filter(via_source__reason__isnull=False).order_by("created_at").last()
     assert audit.via_source["reason"] == "No progress in Tier 2 within 48 hours"
     assert audit.via_source["rel"] == "automation"
+
+
+def test_tickets_that_came_by_email_get_the_email_channels_acknowledgement_only(installed):
+    p, _tiers = installed
+    ticket = create_ticket(
+        actor=p.bob,
+        data=TicketData(subject="By mail", via_channel="email"),
+        comment=NewComment(body="b"),
+    )
+    assert notifications(ticket) == []
