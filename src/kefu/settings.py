@@ -266,6 +266,8 @@ LOGGING = {
 # Requests per minute per person (per client address before sign-in); Zendesk's plans allow
 # 200-2,500. Counted in the cache above, so set KEFU_REDIS_URL when running several processes.
 KEFU_API_RATE_LIMIT = _env_int("KEFU_API_RATE_LIMIT", 6000)
+
+
 # --- Email (docs/email.md) ------------------------------------------------------------------
 def mailer_config(url: str) -> dict[str, Any]:
     """Django's default mailer (``MAILERS["default"]``) from ``KEFU_EMAIL_URL``.
