@@ -86,11 +86,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "django_htmx",
     "kefu.core",
     "kefu.accounts",
     "kefu.crm",
     "kefu.tickets",
     "kefu.web",
+    "ninja",  # serves the API docs' own static files (no CDN)
+    "kefu.api",
+    "kefu.search",
+    "kefu.surveys",
     "kefu.sla",
 ]
 
@@ -102,8 +107,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kefu.web.middleware.UserPreferencesMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kefu.api.middleware.ApiMiddleware",  # /api/v2 only: .json, rate limits, idempotency
 ]
 
 ROOT_URLCONF = "kefu.urls"
@@ -121,6 +129,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "kefu.web.context_processors.shell",
             ],
         },
     },
@@ -249,3 +258,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": _env("KEFU_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+
+# --- API --------------------------------------------------------------------------------------
+# Requests per minute per person (per client address before sign-in); Zendesk's plans allow
+# 200-2,500. Counted in the cache above, so set KEFU_REDIS_URL when running several processes.
+KEFU_API_RATE_LIMIT = _env_int("KEFU_API_RATE_LIMIT", 6000)

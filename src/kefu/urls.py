@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from kefu.api.site import api
 from kefu.core.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v2/", api.urls),
     path("", include("kefu.tickets.urls")),
+    path("", include("kefu.web.urls")),
 ]

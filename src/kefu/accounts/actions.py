@@ -5,7 +5,7 @@ import secrets
 from collections.abc import Iterable
 
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -190,6 +190,77 @@ def create_or_update_admin(*, email: str, password: str, name: str | None = None
     update_user(existing, **changes)
     set_password(existing, password)
     return existing
+
+
+# --- People through the API: create-or-update and delete ---------------------------------------
+
+CREATABLE_USER_FIELDS = {
+    "name", "role", "phone", "locale", "time_zone", "tags", "notes", "organization", "groups",
+    "verified", "password",
+}  # fmt: skip
+
+
+def find_user(*, email: str | None = None, external_id: str | None = None) -> User | None:
+    """The person with this external id, else the one who owns this email address (any of
+    their email identities, not only the primary one), else None."""
+    from kefu.crm import actions as crm_actions
+
+    if external_id:
+        user = User.objects.filter(external_id=external_id).first()
+        if user is not None:
+            return user
+    if email:
+        return crm_actions.find_user_by_identity(type="email", value=email)
+    return None
+
+
+@transaction.atomic
+def create_or_update_user(
+    *,
+    email: str | None = None,
+    external_id: str | None = None,
+    changes: dict[str, object],
+) -> tuple[User, bool]:
+    """Zendesk's ``users/create_or_update``: update the person :func:`find_user` finds with
+    ``changes`` (``update_user``'s fields), or create one (``create_user``'s arguments).
+
+    Returns ``(user, created)``. Raises ValidationError naming the field, writing nothing.
+    """
+    changes = dict(changes)
+    email = changes.pop("email", email)  # type: ignore[assignment]
+    external_id = changes.pop("external_id", external_id)  # type: ignore[assignment]
+    user = find_user(email=email, external_id=external_id)
+    if user is None:
+        unknown = set(changes) - CREATABLE_USER_FIELDS
+        if unknown:
+            raise ValidationError({name: [_("This field cannot be set.")] for name in unknown})
+        name = str(changes.pop("name", "") or "")
+        user = create_user(name=name, email=email, external_id=external_id, **changes)  # type: ignore[arg-type]
+        return user, True
+    updates = dict(changes)
+    if email and normalize_email(email) != user.email and external_id:
+        updates["email"] = email  # matched by external id: the email is new data
+    if external_id and external_id != user.external_id:
+        updates["external_id"] = external_id
+    return update_user(user, **updates), False
+
+
+@transaction.atomic
+def delete_user(user: User, *, actor: User) -> User:
+    """Delete a person the way Zendesk does: softly. They can no longer sign in or use the
+    API (``is_active`` false, tokens revoked, out of their groups), and their tickets and
+    history stay. Agents delete end users; admins delete anyone but themselves."""
+    if not actor.is_agent or (user.is_agent and not actor.is_admin):
+        raise PermissionDenied(_("You cannot delete this person."))
+    if user.pk == actor.pk:
+        raise ValidationError({"id": [_("You cannot delete yourself.")]})
+    User.objects.filter(pk=user.pk).update(
+        is_active=False, default_group=None, updated_at=clock.now()
+    )
+    ApiToken.objects.filter(user=user).update(active=False)
+    GroupMembership.objects.filter(user=user).delete()
+    user.refresh_from_db()
+    return user
 
 
 # --- Groups -----------------------------------------------------------------------------------

@@ -108,6 +108,32 @@ def delete_organization(organization: Organization) -> None:
     organization.delete()
 
 
+@transaction.atomic
+def create_or_update_organization(
+    *, external_id: str | None = None, changes: dict[str, object]
+) -> tuple[Organization, bool]:
+    """Zendesk's ``organizations/create_or_update``: the organization with this external id
+    (else, when no external id is given, the one with this name, ignoring case) is updated
+    with ``changes``; otherwise one is created. Returns ``(organization, created)``."""
+    changes = dict(changes)
+    external_id = changes.pop("external_id", external_id)  # type: ignore[assignment]
+    organization = None
+    if external_id:
+        organization = Organization.objects.filter(external_id=external_id).first()
+    elif changes.get("name"):
+        organization = Organization.objects.filter(
+            name__iexact=str(changes["name"]).strip()
+        ).first()
+    if organization is None:
+        unknown = set(changes) - UPDATABLE_ORGANIZATION_FIELDS
+        if unknown:
+            raise ValidationError({name: [_("This field cannot be changed.")] for name in unknown})
+        return create_organization(external_id=external_id, **changes), True  # type: ignore[arg-type]
+    if external_id:
+        changes = {**changes, "external_id": external_id}
+    return update_organization(organization, **changes), False
+
+
 def organization_for_email(email: str) -> Organization | None:
     """The organization whose domain names include this address's domain, if exactly one."""
     domain = email.rsplit("@", 1)[-1].lower()
