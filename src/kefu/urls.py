@@ -10,4 +10,5 @@ urlpatterns = [
     path("api/v2/", api.urls),
     path("", include("kefu.tickets.urls")),
     path("", include("kefu.web.urls")),
+    path("", include("kefu.crm.urls")),
 ]

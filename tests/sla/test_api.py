@@ -90,3 +90,26 @@ def test_ticket_metrics_and_metric_events_are_served(personas):
     assert body["end_of_stream"] is True
     # carol (an end user elsewhere) cannot read them
     assert ApiClient(personas.carol).get(f"tickets/{ticket.pk}/metrics").status_code in (403, 404)
+
+
+def test_ticket_show_includes_slas_only_when_asked(personas):
+    office()
+    policy(first_reply_time=60)
+    ticket = open_ticket(personas, local(SHANGHAI, 2026, 11, 23, 9, 0))
+    alice = ApiClient(personas.alice)
+    plain = alice.get(f"tickets/{ticket.pk}.json").json()["ticket"]
+    assert "slas" not in plain and plain["id"] == ticket.pk
+    with clock.frozen_at(local(SHANGHAI, 2026, 11, 23, 9, 10)):
+        shown = alice.get(f"tickets/{ticket.pk}.json", data={"include": "slas"}).json()["ticket"]
+    assert shown["slas"]["policy_metrics"] == [
+        {
+            "breach_at": "2026-11-23T02:00:00Z",
+            "stage": "active",
+            "metric": "first_reply_time",
+            "hours": "business",
+            "minutes": 60.0,
+            "days": None,
+        }
+    ]
+    assert shown["slas"]["policy"]["title"] == "Standard 标准"
+    assert shown["subject"] == plain["subject"]

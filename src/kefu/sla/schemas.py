@@ -208,8 +208,16 @@ def metric_event_json(event: TicketMetricEvent) -> dict[str, Any]:
     return data
 
 
+def ticket_slas(request: HttpRequest, ticket: Any) -> dict[str, Any]:
+    """Zendesk's ``include=slas`` on ticket show (registered in ``SlaConfig.ready``)."""
+    rows = list(
+        SlaMetricState.objects.filter(ticket=ticket).select_related("policy").order_by("metric")
+    )
+    return slas_json(rows)
+
+
 def slas_json(rows: list[SlaMetricState]) -> dict[str, Any]:
-    """``include=slas`` on a ticket: the policy and each metric's stage and deadline."""
+    """The policy and each metric's stage and deadline (minutes of target)."""
     policy = rows[0].policy if rows else None
     return {
         "policy_metrics": [

@@ -6,7 +6,7 @@ and satisfaction ratings for the whole list at once. ``ticket_json`` is the one-
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.http import HttpRequest
@@ -79,6 +79,19 @@ class TicketEnvelope(Schema):
     ticket: TicketOut
 
 
+class TicketShowOut(TicketOut):
+    slas: dict[str, Any] | None = None  # include=slas (the sla app's TICKET_INCLUDES entry)
+
+
+class TicketShowEnvelope(Schema):
+    ticket: TicketShowOut
+
+
+# ``?include=`` sideloads other apps add to a shown ticket: name -> fn(request, ticket) -> value.
+# Registered in the owning app's ready() (sla: "slas"), so tickets imports none of them.
+TICKET_INCLUDES: dict[str, Callable[[HttpRequest, Ticket], Any]] = {}
+
+
 class TicketList(PageFields):
     tickets: list[TicketOut]
 
@@ -144,7 +157,9 @@ def satisfaction_ratings(ticket_ids: Sequence[int]) -> dict[int, dict[str, Any]]
     The one place ratings enter the ticket JSON: the surveys app fills it in when it stores
     ratings. A ticket missing from the result shows ``null``.
     """
-    return {}
+    from kefu.surveys.schemas import ticket_ratings  # surveys builds on tickets, not back
+
+    return ticket_ratings(ticket_ids)
 
 
 def _field_list(fields: Sequence[TicketField], ticket: Ticket) -> list[dict[str, Any]]:
@@ -416,3 +431,44 @@ class TicketInEnvelope(Schema):
 class TicketAuditEnvelope(Schema):
     ticket: TicketOut
     audit: AuditOut | None
+
+
+class TicketsEnvelope(Schema):
+    tickets: list[TicketOut]
+
+
+class TicketsInEnvelope(Schema):
+    tickets: list[TicketIn]
+
+
+class TicketWithIdIn(TicketIn):
+    id: int
+
+
+class UpdateManyIn(Schema):
+    """Zendesk's two forms: ``?ids=1,2`` + ``{"ticket": {...}}`` (the same change to each),
+    or ``{"tickets": [{"id": 1, ...}, ...]}`` (a change per ticket)."""
+
+    ticket: TicketIn | None = None
+    tickets: list[TicketWithIdIn] | None = None
+
+
+class UploadOut(Schema):
+    token: str
+    expires_at: str | None
+    attachment: AttachmentOut
+    attachments: list[AttachmentOut]
+
+
+class UploadEnvelope(Schema):
+    upload: UploadOut
+
+
+def upload_json(request: HttpRequest, attachment: Attachment) -> dict[str, Any]:
+    data = attachment_json(request, attachment)
+    return {
+        "token": attachment.token,
+        "expires_at": None,
+        "attachment": data,
+        "attachments": [data],
+    }
