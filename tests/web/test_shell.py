@@ -20,14 +20,14 @@ def agent_client(client, personas):
 def test_anonymous_visitor_is_sent_to_sign_in(client, db):
     response = client.get("/agent/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    assert response["Location"].startswith("/login/")
     assert "next=/agent/" in response["Location"]
 
 
 def test_anonymous_htmx_request_redirects_the_whole_page(client, db):
     response = client.get("/agent/", headers={"HX-Request": "true"})
     assert response.status_code == 204
-    assert response["HX-Redirect"].startswith("/admin/login/")
+    assert response["HX-Redirect"].startswith("/login/")
 
 
 def test_end_user_is_sent_to_the_portal(client, personas):
