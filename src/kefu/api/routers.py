@@ -10,4 +10,6 @@ ROUTERS: list[tuple[str, str]] = [
     ("kefu.api.api", "router"),
     ("kefu.accounts.api", "router"),
     ("kefu.tickets.api", "router"),
+    ("kefu.tickets.api_config", "router"),
+    ("kefu.tickets.api_views", "router"),
 ]
