@@ -21,6 +21,7 @@ from kefu.tickets.actions import (
     TicketData,
     add_comment,
     create_ticket,
+    create_upload,
     delete_ticket,
     update_ticket,
 )
@@ -187,8 +188,9 @@ def test_ticket_events_carry_child_events_and_comments_on_request(personas):
     t = ticket(personas, "打印机", 0)
     with clock.frozen_at(at(1)):
         update_ticket(t, actor=personas.alice, data=TicketData(priority="high", tags=["vip"]))
+    upload = create_upload(uploader=personas.alice, file_name="发票.txt", content=b"invoice")
     with clock.frozen_at(at(2)):
-        add_comment(t, actor=personas.alice, body="内部备注", public=False)
+        add_comment(t, actor=personas.alice, body="内部备注", public=False, attachments=[upload])
     with clock.frozen_at(at(10)):
         bare = export_ticket_events(user=personas.admin, start_time=START)
         full = export_ticket_events(user=personas.admin, start_time=START, include_comments=True)
