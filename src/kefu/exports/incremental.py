@@ -245,10 +245,13 @@ def _iso(moment: dt.datetime) -> str:
 def _child_event(
     event: dict[str, Any], audit: dict[str, Any], comment: dict[str, Any] | None
 ) -> dict[str, Any]:
+    # Events a business rule added to someone else's change carry their own via.
+    own_via = event.get("via") or {}
+    source = own_via.get("source") or {}
     child: dict[str, Any] = {
         "id": event["id"],
-        "via": audit["via_channel"],
-        "via_reference_id": None,
+        "via": own_via.get("channel") or audit["via_channel"],
+        "via_reference_id": (source.get("from") or {}).get("id") or source.get("id"),
         "event_type": event["type"],
     }
     if event["type"] == EventType.COMMENT and comment is not None:
@@ -330,7 +333,9 @@ def export_ticket_events(
     for event in (
         AuditEvent.objects.filter(audit_id__in=pks)
         .order_by("pk")
-        .values("id", "audit_id", "type", "field_name", "value", "previous_value", "comment_id")
+        .values(
+            "id", "audit_id", "type", "field_name", "value", "previous_value", "comment_id", "via"
+        )
     ):
         events_by_audit[event["audit_id"]].append(dict(event))
     comment_ids = [
