@@ -26,7 +26,7 @@ QUERIES = [
     ("type:ticket priority>=high status:open", "type:ticket priority>=high status:open"),
     ("type:ticket tags:vip", "type:ticket tags:vip"),
     ("type:ticket created>7days", "type:ticket created>7days"),
-    ("assignee:none group:none type:ticket", "assignee:none type:ticket"),
+    ("assignee:none type:ticket", "assignee:none type:ticket"),
     ("type:user 王 (people)", "type:user 王"),
     ("no type: 王 (all kinds merged)", "王"),
 ]
