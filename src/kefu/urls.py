@@ -13,4 +13,5 @@ urlpatterns = [
     path("agent/admin/", include("kefu.web.admin.urls")),
     path("", include("kefu.tickets.urls")),
     path("", include("kefu.web.urls")),
+    path("", include("kefu.crm.urls")),
 ]

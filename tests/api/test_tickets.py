@@ -137,3 +137,72 @@ def test_listing_tickets_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(10):
         response = client.get("tickets?per_page=30")
     assert len(response.json()["tickets"]) == 30
+
+
+def test_show_many_returns_only_visible_tickets(personas, api):
+    bobs = make_ticket(personas.bob, "Bob's")
+    carols = make_ticket(personas.carol, "Carol's")
+    shown = api(personas.bob).get(f"tickets/show_many.json?ids={bobs.pk},{carols.pk}").json()
+    assert [t["id"] for t in shown["tickets"]] == [bobs.pk]
+    assert api(personas.bob).get("tickets/show_many?ids=a,b").status_code == 400
+
+
+def test_agent_deletes_a_ticket_and_it_is_gone(personas, api):
+    ticket = make_ticket(personas.bob)
+    client = api(personas.alice)
+    assert api(personas.bob).delete(f"tickets/{ticket.pk}").status_code == 403
+    assert client.delete(f"tickets/{ticket.pk}.json").status_code == 204
+    assert client.get(f"tickets/{ticket.pk}").status_code == 404
+
+
+def test_comments_hide_internal_notes_from_the_requester(personas, api):
+    ticket = make_ticket(personas.bob)
+    client = api(personas.alice)
+    client.put(f"tickets/{ticket.pk}", {"ticket": {"comment": {"body": "secret", "public": False}}})
+    client.put(f"tickets/{ticket.pk}", {"ticket": {"comment": {"body": "Hello Bob"}}})
+    agent_view = client.get(f"tickets/{ticket.pk}/comments").json()["comments"]
+    assert [c["body"] for c in agent_view] == [
+        "Printer on fire: please help",
+        "secret",
+        "Hello Bob",
+    ]
+    assert all(c["audit_id"] for c in agent_view)
+    bob_view = api(personas.bob).get(f"tickets/{ticket.pk}/comments").json()["comments"]
+    assert [c["body"] for c in bob_view] == ["Printer on fire: please help", "Hello Bob"]
+    assert api(personas.carol).get(f"tickets/{ticket.pk}/comments").status_code == 404
+
+
+def test_audits_list_create_change_and_comment_events(personas, api):
+    ticket = make_ticket(personas.bob)
+    client = api(personas.alice)
+    client.put(f"tickets/{ticket.pk}", {"ticket": {"priority": "urgent"}})
+    audits = client.get(f"tickets/{ticket.pk}/audits.json").json()["audits"]
+    assert len(audits) == 2
+    assert {"Create", "Comment"} <= {e["type"] for e in audits[0]["events"]}
+    change = audits[1]["events"][0]
+    assert change == {
+        "id": change["id"], "type": "Change", "field_name": "priority", "value": "urgent",
+        "previous_value": None,
+    }  # fmt: skip
+
+
+def test_end_user_replies_to_their_own_request(personas, api):
+    ticket = make_ticket(personas.bob)
+    response = api(personas.bob).put(
+        f"tickets/{ticket.pk}", {"ticket": {"comment": {"body": "Any news?"}}}
+    )
+    assert response.status_code == 200
+    assert response.json()["audit"]["events"][0]["author_id"] == personas.bob.pk
+
+
+def test_comment_and_audit_lists_take_a_fixed_number_of_queries(
+    personas, api, django_assert_max_num_queries
+):
+    ticket = make_ticket(personas.bob)
+    client = api(personas.alice)
+    for n in range(10):
+        client.put(f"tickets/{ticket.pk}", {"ticket": {"comment": {"body": f"reply {n}"}}})
+    with django_assert_max_num_queries(10):
+        assert len(client.get(f"tickets/{ticket.pk}/comments").json()["comments"]) == 11
+    with django_assert_max_num_queries(12):
+        assert len(client.get(f"tickets/{ticket.pk}/audits").json()["audits"]) == 11

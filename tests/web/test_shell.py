@@ -37,7 +37,7 @@ def test_end_user_is_sent_to_the_portal(client, personas):
     assert response["Location"] == "/portal/"
 
 
-def test_agent_sees_the_shell_with_search_language_switch_and_sign_out(agent_client):
+def test_agent_without_views_sees_the_shell_with_search_language_switch_and_sign_out(agent_client):
     response = agent_client.get("/agent/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -113,3 +113,27 @@ def test_quick_search_finds_chinese_words_and_emails(agent_client, personas):
     assert b"1001" in agent_client.get("/agent/search/", {"q": "退货"}).content
     assert b"1001" in agent_client.get("/agent/search/", {"q": "bob@acme"}).content
     assert b"No tickets match" in agent_client.get("/agent/search/", {"q": "不存在"}).content
+
+
+def test_quick_search_jumps_to_a_ticket_number(agent_client, personas):
+    ticket = create_ticket(
+        actor=personas.alice,
+        data=TicketData(subject="Jump", requester=personas.bob),
+        comment=NewComment(body="x"),
+    )
+    for query in (f"#{ticket.pk}", str(ticket.pk), f"# {ticket.pk}"):
+        response = agent_client.get("/agent/search/", {"q": query})
+        assert response.status_code == 302
+        assert response["Location"] == reverse("tickets:ticket", args=[ticket.pk])
+
+
+def test_quick_search_does_not_jump_to_a_ticket_the_agent_may_not_see(agent_client, personas):
+    billing = accounts.create_group(name="Billing")
+    ticket = create_ticket(
+        actor=personas.admin,
+        data=TicketData(subject="Secret", requester=personas.bob, group=billing),
+        comment=NewComment(body="x"),
+    )
+    response = agent_client.get("/agent/search/", {"q": f"#{ticket.pk}"})
+    assert response.status_code == 200
+    assert "Secret" not in response.content.decode()

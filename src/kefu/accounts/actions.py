@@ -246,15 +246,35 @@ def create_or_update_user(
     return update_user(user, **updates), False
 
 
+SELF_SERVICE_FIELDS = {"name", "phone", "locale", "time_zone"}
+
+
+def check_can_change_person(
+    actor: User, *, target: User | None, changes: Iterable[str] = (), role: str | None = None
+) -> None:
+    """Who may create (``target`` None) or change whom, as Zendesk: admins anyone; agents
+    end users (and not into staff); everyone their own name, phone, locale and time zone.
+    Raises PermissionDenied."""
+    if actor.is_admin:
+        return
+    changes = set(changes)
+    if target is not None and target.pk == actor.pk and changes <= SELF_SERVICE_FIELDS:
+        return
+    staff_involved = (target is not None and target.is_agent) or (role or "") in STAFF_ROLES
+    if actor.is_agent and not staff_involved:
+        return
+    raise PermissionDenied(_("You cannot change this person."))
+
+
 @transaction.atomic
 def delete_user(user: User, *, actor: User) -> User:
     """Delete a person the way Zendesk does: softly. They can no longer sign in or use the
     API (``is_active`` false, tokens revoked, out of their groups), and their tickets and
     history stay. Agents delete end users; admins delete anyone but themselves."""
-    if not actor.is_agent or (user.is_agent and not actor.is_admin):
-        raise PermissionDenied(_("You cannot delete this person."))
     if user.pk == actor.pk:
         raise ValidationError({"id": [_("You cannot delete yourself.")]})
+    if not actor.is_agent or (user.is_agent and not actor.is_admin):
+        raise PermissionDenied(_("You cannot delete this person."))
     User.objects.filter(pk=user.pk).update(
         is_active=False, default_group=None, updated_at=clock.now()
     )

@@ -7,6 +7,13 @@ Order matters only for the order of the OpenAPI document.
 """
 
 ROUTERS: list[tuple[str, str]] = [
+    ("kefu.api.api", "router"),
     ("kefu.accounts.api", "router"),
     ("kefu.tickets.api", "router"),
+    ("kefu.accounts.people_api", "router"),
+    ("kefu.accounts.people_api", "groups_router"),
+    ("kefu.crm.api", "router"),
+    ("kefu.search.api", "router"),
+    ("kefu.exports.api", "router"),
+    ("kefu.surveys.api", "router"),
 ]

@@ -231,3 +231,17 @@ def find_or_create_end_user(*, email: str, name: str = "") -> User:
     if user is not None:
         return user
     return create_user(name=name, email=email, role=Role.END_USER)
+
+
+def set_identity_bouncing(*, type: str, value: str, bouncing: bool) -> Identity | None:
+    """Mark an address as bouncing (mail to it fails) or as working again; None if unknown."""
+    from kefu.core import clock
+
+    value = _normalize_identity(type, value)
+    identity = Identity.objects.filter(type=type, value=value).first()
+    if identity is None or identity.bouncing == bouncing:
+        return identity
+    identity.bouncing = bouncing
+    identity.bounced_at = clock.now() if bouncing else None
+    identity.save(update_fields=["bouncing", "bounced_at", "updated_at"])
+    return identity

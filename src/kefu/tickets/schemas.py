@@ -144,7 +144,9 @@ def satisfaction_ratings(ticket_ids: Sequence[int]) -> dict[int, dict[str, Any]]
     The one place ratings enter the ticket JSON: the surveys app fills it in when it stores
     ratings. A ticket missing from the result shows ``null``.
     """
-    return {}
+    from kefu.surveys.schemas import ticket_ratings  # surveys builds on tickets, not back
+
+    return ticket_ratings(ticket_ids)
 
 
 def _field_list(fields: Sequence[TicketField], ticket: Ticket) -> list[dict[str, Any]]:
@@ -416,3 +418,44 @@ class TicketInEnvelope(Schema):
 class TicketAuditEnvelope(Schema):
     ticket: TicketOut
     audit: AuditOut | None
+
+
+class TicketsEnvelope(Schema):
+    tickets: list[TicketOut]
+
+
+class TicketsInEnvelope(Schema):
+    tickets: list[TicketIn]
+
+
+class TicketWithIdIn(TicketIn):
+    id: int
+
+
+class UpdateManyIn(Schema):
+    """Zendesk's two forms: ``?ids=1,2`` + ``{"ticket": {...}}`` (the same change to each),
+    or ``{"tickets": [{"id": 1, ...}, ...]}`` (a change per ticket)."""
+
+    ticket: TicketIn | None = None
+    tickets: list[TicketWithIdIn] | None = None
+
+
+class UploadOut(Schema):
+    token: str
+    expires_at: str | None
+    attachment: AttachmentOut
+    attachments: list[AttachmentOut]
+
+
+class UploadEnvelope(Schema):
+    upload: UploadOut
+
+
+def upload_json(request: HttpRequest, attachment: Attachment) -> dict[str, Any]:
+    data = attachment_json(request, attachment)
+    return {
+        "token": attachment.token,
+        "expires_at": None,
+        "attachment": data,
+        "attachments": [data],
+    }

@@ -30,8 +30,13 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 def agent_home(request: HttpRequest) -> HttpResponse:
-    views = visible_views(request.user).filter(active=True).order_by("position", "title")  # type: ignore[arg-type]
-    return render(request, "web/agent_home.html", {"views": views})
+    """The workspace opens on the agent's first view, as Zendesk's does."""
+    views = list(
+        visible_views(request.user).filter(active=True).order_by("position", "title", "id")  # type: ignore[arg-type]
+    )
+    if views:
+        return redirect("tickets:view", views[0].pk)
+    return render(request, "web/agent_home.html", {"view_entries": [], "current_view_id": None})
 
 
 @agent_required
@@ -39,8 +44,8 @@ def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
     result = quick_search(request.user, query)  # type: ignore[arg-type]
     if result.jump_to is not None:
-        return redirect("web:agent_home")
-    tickets = result.tickets.select_related("requester", "assignee")[:50]
+        return redirect("tickets:ticket", result.jump_to)
+    tickets = result.tickets.select_related("requester", "assignee", "custom_status")[:50]
     return render(
         request,
         "web/search.html",

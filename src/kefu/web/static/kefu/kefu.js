@@ -1,6 +1,7 @@
 // Kefu's shared behaviour, no build step. Page-specific scripts sit beside this file.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
   // <select data-autosubmit> submits its form when changed (the language switch).
   document.addEventListener("change", function (event) {
     var target = event.target;
