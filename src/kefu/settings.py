@@ -96,12 +96,12 @@ INSTALLED_APPS = [
     "kefu.api",
     "kefu.search",
     "kefu.surveys",
-    "axes",
-    "kefu.channels.portal",
-    "kefu.web.admin",
     "kefu.channels.email",
     "kefu.rules",
     "kefu.sla",
+    "axes",
+    "kefu.channels.portal",
+    "kefu.web.admin",
 ]
 
 MIDDLEWARE = [
@@ -275,23 +275,6 @@ LOGGING = {
 # 200-2,500. Counted in the cache above, so set KEFU_REDIS_URL when running several processes.
 KEFU_API_RATE_LIMIT = _env_int("KEFU_API_RATE_LIMIT", 6000)
 
-# --- Sign-in, sessions, outgoing account email (docs/portal.md) -------------------------------
-LOGOUT_REDIRECT_URL = "/login/"
-# A working day: agents sign in each morning; closing the browser keeps the session.
-SESSION_COOKIE_AGE = _env_int("KEFU_SESSION_HOURS", 12) * 3600
-PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600  # reset and invitation links
-# django-axes: after AXES_FAILURE_LIMIT failed sign-ins for one email from one address, that
-# pair waits AXES_COOLOFF_TIME. Counted in the database, so every process agrees.
-AXES_FAILURE_LIMIT = _env_int("KEFU_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = _env_int("KEFU_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "kefu.accounts.views.locked_out"
-AXES_USERNAME_CALLABLE = "kefu.accounts.auth.throttle_username"
-AXES_VERBOSE = False
-AXES_ENABLE_ADMIN = False
-LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # type: ignore[index]
-
 
 # --- Email (docs/email.md) ------------------------------------------------------------------
 def mailer_config(url: str) -> dict[str, Any]:
@@ -353,3 +336,20 @@ WEBHOOK_TIMEOUT = _env_int("KEFU_WEBHOOK_TIMEOUT", 10)
 WEBHOOK_MAX_ATTEMPTS = _env_int("KEFU_WEBHOOK_MAX_ATTEMPTS", 5)
 WEBHOOK_BACKOFF_SECONDS = _env_int("KEFU_WEBHOOK_BACKOFF_SECONDS", 30)
 WEBHOOK_PAUSE_AFTER_FAILURES = _env_int("KEFU_WEBHOOK_PAUSE_AFTER_FAILURES", 20)
+
+# --- Sign-in, sessions, outgoing account email (docs/portal.md) -------------------------------
+LOGOUT_REDIRECT_URL = "/login/"
+# A working day: agents sign in each morning; closing the browser keeps the session.
+SESSION_COOKIE_AGE = _env_int("KEFU_SESSION_HOURS", 12) * 3600
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600  # reset and invitation links
+# django-axes: after AXES_FAILURE_LIMIT failed sign-ins for one email from one address, that
+# pair waits AXES_COOLOFF_TIME. Counted in the database, so every process agrees.
+AXES_FAILURE_LIMIT = _env_int("KEFU_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = _env_int("KEFU_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kefu.accounts.views.locked_out"
+AXES_USERNAME_CALLABLE = "kefu.accounts.auth.throttle_username"
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # type: ignore[index]

@@ -111,7 +111,8 @@ def test_quick_search_finds_chinese_words_and_emails(agent_client, personas):
         comment=NewComment(body="请帮忙"),
     )
     assert b"1001" in agent_client.get("/agent/search/", {"q": "退货"}).content
-    assert b"1001" in agent_client.get("/agent/search/", {"q": "bob@acme"}).content
+    assert b"1001" in agent_client.get("/agent/search/", {"q": "bob@acme.test"}).content
+    assert b"1001" in agent_client.get("/agent/search/", {"q": "status:new 订单"}).content
     assert b"No tickets match" in agent_client.get("/agent/search/", {"q": "不存在"}).content
 
 
@@ -137,3 +138,9 @@ def test_quick_search_does_not_jump_to_a_ticket_the_agent_may_not_see(agent_clie
     response = agent_client.get("/agent/search/", {"q": f"#{ticket.pk}"})
     assert response.status_code == 200
     assert "Secret" not in response.content.decode()
+
+
+def test_quick_search_explains_a_query_it_cannot_run(agent_client, personas):
+    response = agent_client.get("/agent/search/", {"q": "order_by:password"})
+    assert response.status_code == 200
+    assert 'class="errornote"' in response.content.decode()
