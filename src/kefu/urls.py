@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v2/", api.urls),
     path("", include("kefu.tickets.urls")),
+    path("", include("kefu.channels.email.urls")),
     path("", include("kefu.web.urls")),
     path("", include("kefu.crm.urls")),
 ]

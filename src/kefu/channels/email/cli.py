@@ -12,9 +12,22 @@ def _setup() -> None:
     _require_migrated()
 
 
-def _listen(value: str) -> tuple[str, int]:
-    from .smtpd import parse_listen
+def parse_listen(value: str, *, default_port: int = 2525) -> tuple[str, int]:
+    """``host:port`` (``[::1]:25`` for IPv6) → (host, port); raises ValueError."""
+    value = value.strip()
+    if value.startswith("["):
+        host, _sep, port = value[1:].partition("]:")
+    else:
+        host, _sep, port = value.rpartition(":")
+        if not _sep:
+            host, port = value, str(default_port)
+    number = int(port)
+    if not host or not 0 <= number <= 65535:
+        raise ValueError(f"not host:port: {value!r}")
+    return host, number
 
+
+def _listen(value: str) -> tuple[str, int]:
     try:
         return parse_listen(value)
     except ValueError:
@@ -27,7 +40,7 @@ def cmd_smtpd(args: argparse.Namespace) -> int:
 
     from kefu.cli import _Signals
 
-    from .smtpd import parse_listen, serve_forever
+    from .smtpd import serve_forever
 
     host, port = args.listen or parse_listen(settings.SMTP_LISTEN or "127.0.0.1:2525")
     stop = threading.Event()
