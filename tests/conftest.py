@@ -73,3 +73,21 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
         Group.objects.filter(
             name__in=["Tier 1 一线支持", "Tier 2 二线专家", "Tier 3 研发"]
         ).delete()
+        # Tests with serialized_rollback restore what was serialized right after migrating:
+        # serialize again, without the defaults.
+        from django.db import connections
+
+        for connection in connections.all():
+            if getattr(connection, "_test_serialized_contents", None) is not None:
+                connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+
+
+@pytest.fixture(autouse=True)
+def _english_between_tests():  # type: ignore[no-untyped-def]
+    """Each test starts in English: a page or a signed-in user's locale activates a language
+    for the thread, and the next test in the same worker must not inherit it."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
