@@ -79,6 +79,4 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
 
         for connection in connections.all():
             if getattr(connection, "_test_serialized_contents", None) is not None:
-                connection._test_serialized_contents = (
-                    connection.creation.serialize_db_to_string()
-                )
+                connection._test_serialized_contents = connection.creation.serialize_db_to_string()

@@ -16,4 +16,5 @@ ROUTERS: list[tuple[str, str]] = [
     ("kefu.search.api", "router"),
     ("kefu.exports.api", "router"),
     ("kefu.surveys.api", "router"),
+    ("kefu.rules.api", "router"),
 ]
