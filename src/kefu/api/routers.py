@@ -16,5 +16,6 @@ ROUTERS: list[tuple[str, str]] = [
     ("kefu.search.api", "router"),
     ("kefu.exports.api", "router"),
     ("kefu.surveys.api", "router"),
+    ("kefu.sla.api", "router"),
     ("kefu.rules.api", "router"),
 ]

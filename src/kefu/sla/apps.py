@@ -11,11 +11,14 @@ class SlaConfig(AppConfig):
 
         from kefu.core import scheduler
         from kefu.tickets import hooks
+        from kefu.tickets.schemas import TICKET_INCLUDES
 
         from . import tasks
         from .actions.live import on_ticket_change
+        from .schemas import ticket_slas
 
         hooks.register("sla.evaluate", on_ticket_change, order=200)
+        TICKET_INCLUDES["slas"] = ticket_slas
         scheduler.register(
             "sla.record_due_events", every=dt.timedelta(seconds=30), task=tasks.record_due
         )

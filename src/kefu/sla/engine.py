@@ -1,6 +1,6 @@
 """The SLA metric state machines, replayed over a ticket's history. Pure: no database.
 
-``timeline.py`` turns a ticket's audit events into :class:`Moment` objects; :func:`replay`
+``fastread.moments`` turns a ticket's audit events into :class:`Moment` objects; :func:`replay`
 walks them in order and returns every metric's instances (when each ran, paused, was
 fulfilled), the live state of each metric and Zendesk's ticket metric events. The live hook,
 the scheduler and the ``rebuild`` command all call this one function, so a ticket's SLA state

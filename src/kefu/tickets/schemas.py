@@ -6,7 +6,7 @@ and satisfaction ratings for the whole list at once. ``ticket_json`` is the one-
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.http import HttpRequest
@@ -77,6 +77,19 @@ class TicketOut(Schema):
 
 class TicketEnvelope(Schema):
     ticket: TicketOut
+
+
+class TicketShowOut(TicketOut):
+    slas: dict[str, Any] | None = None  # include=slas (the sla app's TICKET_INCLUDES entry)
+
+
+class TicketShowEnvelope(Schema):
+    ticket: TicketShowOut
+
+
+# ``?include=`` sideloads other apps add to a shown ticket: name -> fn(request, ticket) -> value.
+# Registered in the owning app's ready() (sla: "slas"), so tickets imports none of them.
+TICKET_INCLUDES: dict[str, Callable[[HttpRequest, Ticket], Any]] = {}
 
 
 class TicketList(PageFields):
@@ -316,6 +329,8 @@ def _event_json(
     data["value"] = event.value
     if event.type == EventType.CHANGE:
         data["previous_value"] = event.previous_value
+    if event.via:
+        data["via"] = event.via
     return data
 
 

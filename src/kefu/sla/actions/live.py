@@ -29,19 +29,17 @@ from kefu.tickets.choices import Channel
 from kefu.tickets.conditions import ticket_conditions
 from kefu.tickets.models import Audit, AuditEvent, Ticket
 
-from .. import business_time
+from .. import business_time, fastread
 from ..choices import AUDIT_BREACH, AUDIT_POLICY, AUDIT_WARNING, Stage
 from ..engine import Moment, PolicyInfo, Replay, Target, replay
 from ..models import (
     SlaMetricState,
-    SlaPolicy,
     SlaTicketState,
     TicketMetricEvent,
     TicketMetricSet,
 )
 from ..ticket_metrics import TicketMetrics, compute
-from ..timeline import ticket_moments
-from .schedules import compiled, schedule_for_ticket
+from .schedules import compiled, compiled_by_id, schedule_for_ticket
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +55,7 @@ class _Policy:
 
 @functools.lru_cache(maxsize=512)
 def _load_policy(
-    policy_id: int, updated_at: dt.datetime, title: str, description: str, warning: int,
+    policy_id: int, updated_at: dt.datetime | None, title: str, description: str, warning: int,
     filter_json: str, metrics_json: str,
 ) -> _Policy:  # fmt: skip
     import json
@@ -86,20 +84,17 @@ def _load_policy(
 def _policies() -> list[_Policy]:
     import json
 
-    rows = SlaPolicy.objects.order_by("position", "id").values_list(
-        "id", "updated_at", "title", "description", "warning_minutes", "filter", "policy_metrics"
-    )
     return [
         _load_policy(
             pk,
-            updated,
+            None,
             title,
             description,
             warning,
             json.dumps(filter_, sort_keys=True),
             json.dumps(metrics, sort_keys=True),
         )
-        for pk, updated, title, description, warning, filter_, metrics in rows
+        for pk, title, description, warning, filter_, metrics in fastread.policies()
     ]
 
 
@@ -172,8 +167,10 @@ def evaluate_ticket(
         SlaMetricState.objects.filter(ticket=ticket).delete()
         return None
     policies = _policies()
-    state = SlaTicketState.objects.filter(ticket=ticket).select_related("schedule_override").first()
-    moments = ticket_moments(ticket.pk)
+    has_state, state_policy, schedule_id, revision = fastread.ticket_context(
+        ticket.pk, ticket.group_id
+    )
+    moments = fastread.moments(ticket.pk)
     if not moments:
         return None  # an imported ticket without history
     recorded = next((m.policy_id for m in reversed(moments) if m.policy_set), None)
@@ -193,17 +190,14 @@ def evaluate_ticket(
             at=now,
         )
         moments = _with_policy(moments, matched, audit, now)
-    schedule_row = schedule_for_ticket(ticket, state)
-    schedule = compiled(schedule_row)
+    schedule = compiled_by_id(schedule_id, revision)
     result = replay(
         moments, policies={p.info.id: p.info for p in policies}, schedule=schedule, now=now
     )
-    if state is None:
-        state = SlaTicketState(ticket=ticket)
-    if state.policy_id != matched or state._state.adding:
-        state.policy_id = matched
-        state.updated_at = now
-        state.save()
+    if not has_state:
+        SlaTicketState.objects.create(ticket=ticket, policy_id=matched, updated_at=now)
+    elif state_policy != matched:
+        SlaTicketState.objects.filter(ticket=ticket).update(policy_id=matched, updated_at=now)
     _store_states(ticket, result, now)
     _store_metric_events(ticket, result)
     _store_ticket_metrics(ticket, compute(moments, schedule=schedule), now)
@@ -237,8 +231,8 @@ _STATE_FIELDS = (
 
 
 def _store_states(ticket: Ticket, result: Replay, now: dt.datetime) -> None:
-    existing = {row.metric: row for row in SlaMetricState.objects.filter(ticket=ticket)}
-    stale = [row.pk for metric, row in existing.items() if metric not in result.states]
+    existing = fastread.metric_states(ticket.pk)
+    stale = [row["id"] for metric, row in existing.items() if metric not in result.states]
     if stale:
         SlaMetricState.objects.filter(pk__in=stale).delete()
     for metric, state in result.states.items():
@@ -247,28 +241,19 @@ def _store_states(ticket: Ticket, result: Replay, now: dt.datetime) -> None:
         if row is None:
             SlaMetricState.objects.create(ticket=ticket, metric=metric, updated_at=now, **values)
             continue
-        changed = [name for name, value in values.items() if getattr(row, name) != value]
+        changed = {name: value for name, value in values.items() if row[name] != value}
         if not changed:
             continue
         # A new deadline (or a new instance) gets its own warning and breach events.
         if "breach_at" in changed or "instance_id" in changed:
-            row.breach_recorded_at = None
-            changed.append("breach_recorded_at")
+            changed["breach_recorded_at"] = None
         if "warn_at" in changed or "instance_id" in changed:
-            row.warned_at = None
-            changed.append("warned_at")
-        for name in _STATE_FIELDS:
-            setattr(row, name, values[name])
-        row.updated_at = now
-        row.save(update_fields=[*set(changed), "updated_at"])
+            changed["warned_at"] = None
+        SlaMetricState.objects.filter(pk=row["id"]).update(updated_at=now, **changed)
 
 
 def _store_metric_events(ticket: Ticket, result: Replay) -> None:
-    existing = set(
-        TicketMetricEvent.objects.filter(ticket=ticket).values_list(
-            "metric", "instance_id", "type", "time"
-        )
-    )
+    existing = fastread.metric_event_keys(ticket.pk)
     new = [
         TicketMetricEvent(
             ticket=ticket,
@@ -317,16 +302,13 @@ def _store_ticket_metrics(ticket: Ticket, metrics: TicketMetrics, now: dt.dateti
     values["requester_updated_at"] = ticket.requester_updated_at
     values["assignee_updated_at"] = ticket.assignee_updated_at
     values["created_at"] = metrics.created_at or ticket.created_at
-    row = TicketMetricSet.objects.filter(ticket=ticket).first()
+    row = fastread.metric_set(ticket.pk, tuple(values))
     if row is None:
         TicketMetricSet.objects.create(ticket=ticket, updated_at=now, **values)
         return
-    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    changed = {name: value for name, value in values.items() if row[name] != value}
     if changed:
-        for name in changed:
-            setattr(row, name, values[name])
-        row.updated_at = now
-        row.save(update_fields=[*changed, "updated_at"])
+        TicketMetricSet.objects.filter(pk=row["id"]).update(updated_at=now, **changed)
 
 
 # --- The ticket hook ------------------------------------------------------------------------

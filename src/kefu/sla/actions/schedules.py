@@ -459,6 +459,13 @@ def compiled(schedule: Schedule | None) -> business_time.Schedule:
     return _compiled(schedule.pk, schedule.revision)
 
 
+def compiled_by_id(schedule_id: int | None, revision: str) -> business_time.Schedule:
+    """``compiled`` from a schedule's id and revision (None: calendar hours)."""
+    if schedule_id is None:
+        return business_time.Schedule.calendar()
+    return _compiled(schedule_id, revision)
+
+
 @functools.lru_cache(maxsize=128)
 def _compiled(schedule_id: int, revision: str) -> business_time.Schedule:
     schedule = Schedule.objects.get(pk=schedule_id)
