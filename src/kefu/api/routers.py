@@ -19,4 +19,5 @@ ROUTERS: list[tuple[str, str]] = [
     ("kefu.sla.api", "router"),
     ("kefu.tickets.api_config", "router"),
     ("kefu.tickets.api_views", "router"),
+    ("kefu.rules.api", "router"),
 ]
