@@ -99,6 +99,9 @@ INSTALLED_APPS = [
     "kefu.channels.email",
     "kefu.rules",
     "kefu.sla",
+    "axes",
+    "kefu.channels.portal",
+    "kefu.web.admin",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +117,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kefu.api.middleware.ApiMiddleware",  # /api/v2 only: .json, rate limits, idempotency
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kefu.urls"
@@ -132,6 +136,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kefu.web.context_processors.shell",
+                "kefu.web.admin.context_processors.branding",  # after shell: overrides its name
             ],
         },
     },
@@ -173,7 +178,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and security ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["kefu.accounts.auth.EmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    "kefu.accounts.auth.ThrottleBackend",  # django-axes: refuses locked-out sign-ins first
+    "kefu.accounts.auth.EmailBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
@@ -183,7 +191,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"  # a path: some code builds URLs from it (HX-Redirect)
 
 _secure = _base.scheme == "https"
 SESSION_COOKIE_SECURE = _secure
@@ -328,3 +336,20 @@ WEBHOOK_TIMEOUT = _env_int("KEFU_WEBHOOK_TIMEOUT", 10)
 WEBHOOK_MAX_ATTEMPTS = _env_int("KEFU_WEBHOOK_MAX_ATTEMPTS", 5)
 WEBHOOK_BACKOFF_SECONDS = _env_int("KEFU_WEBHOOK_BACKOFF_SECONDS", 30)
 WEBHOOK_PAUSE_AFTER_FAILURES = _env_int("KEFU_WEBHOOK_PAUSE_AFTER_FAILURES", 20)
+# --- Sign-in, sessions, outgoing account email (docs/portal.md) -------------------------------
+LOGOUT_REDIRECT_URL = "/login/"
+# A working day: agents sign in each morning; closing the browser keeps the session.
+SESSION_COOKIE_AGE = _env_int("KEFU_SESSION_HOURS", 12) * 3600
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600  # reset and invitation links
+DEFAULT_FROM_EMAIL = _env("KEFU_DEFAULT_FROM_EMAIL", f"Kefu <noreply@{_base.hostname}>")
+# django-axes: after AXES_FAILURE_LIMIT failed sign-ins for one email from one address, that
+# pair waits AXES_COOLOFF_TIME. Counted in the database, so every process agrees.
+AXES_FAILURE_LIMIT = _env_int("KEFU_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = _env_int("KEFU_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kefu.accounts.views.locked_out"
+AXES_USERNAME_CALLABLE = "kefu.accounts.auth.throttle_username"
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # type: ignore[index]

@@ -59,6 +59,11 @@ def test_create_update_and_bad_input(personas, api):
         "organizations", {"organization": {"name": "X", "shared_tickets": "maybe"}}
     )
     assert wrong_type.status_code == 422
+    for nameless in ({}, {"name": None}, {"notes": "no name"}):
+        response = client.post("organizations", {"organization": nameless})
+        assert response.status_code == 422 and "name" in response.json()["details"]
+        response = client.post("organizations/create_or_update", {"organization": nameless})
+        assert response.status_code == 422 and "name" in response.json()["details"]
     assert Organization.objects.count() == 3
 
 

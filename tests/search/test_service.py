@@ -86,6 +86,10 @@ def test_status_and_priority_compare_in_zendesks_order(personas):
     assert ticket_ids(alice, "priority>normal") == {pending.pk, solved.pk}
     assert ticket_ids(alice, "priority<=low") == {new.pk}
     assert ticket_ids(alice, "priority:none") == {nothing.pk}
+    # one keyword given twice matches either value; different keywords must all match
+    assert ticket_ids(alice, "status:new status:pending") == {new.pk, pending.pk, nothing.pk}
+    assert ticket_ids(alice, "status:new status:pending priority:low") == {new.pk}
+    assert ticket_ids(alice, "-status:new -status:pending") == {solved.pk}
 
 
 def test_people_keywords_take_email_name_id_me_and_none(personas):

@@ -20,14 +20,14 @@ def agent_client(client, personas):
 def test_anonymous_visitor_is_sent_to_sign_in(client, db):
     response = client.get("/agent/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    assert response["Location"].startswith("/login/")
     assert "next=/agent/" in response["Location"]
 
 
 def test_anonymous_htmx_request_redirects_the_whole_page(client, db):
     response = client.get("/agent/", headers={"HX-Request": "true"})
     assert response.status_code == 204
-    assert response["HX-Redirect"].startswith("/admin/login/")
+    assert response["HX-Redirect"].startswith("/login/")
 
 
 def test_end_user_is_sent_to_the_portal(client, personas):
@@ -111,7 +111,8 @@ def test_quick_search_finds_chinese_words_and_emails(agent_client, personas):
         comment=NewComment(body="请帮忙"),
     )
     assert b"1001" in agent_client.get("/agent/search/", {"q": "退货"}).content
-    assert b"1001" in agent_client.get("/agent/search/", {"q": "bob@acme"}).content
+    assert b"1001" in agent_client.get("/agent/search/", {"q": "bob@acme.test"}).content
+    assert b"1001" in agent_client.get("/agent/search/", {"q": "status:new 订单"}).content
     assert b"No tickets match" in agent_client.get("/agent/search/", {"q": "不存在"}).content
 
 
@@ -137,3 +138,9 @@ def test_quick_search_does_not_jump_to_a_ticket_the_agent_may_not_see(agent_clie
     response = agent_client.get("/agent/search/", {"q": f"#{ticket.pk}"})
     assert response.status_code == 200
     assert "Secret" not in response.content.decode()
+
+
+def test_quick_search_explains_a_query_it_cannot_run(agent_client, personas):
+    response = agent_client.get("/agent/search/", {"q": "order_by:password"})
+    assert response.status_code == 200
+    assert 'class="errornote"' in response.content.decode()

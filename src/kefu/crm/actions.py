@@ -128,7 +128,9 @@ def create_or_update_organization(
         unknown = set(changes) - UPDATABLE_ORGANIZATION_FIELDS
         if unknown:
             raise ValidationError({name: [_("This field cannot be changed.")] for name in unknown})
-        return create_organization(external_id=external_id, **changes), True  # type: ignore[arg-type]
+        name = str(changes.pop("name", "") or "")
+        created = create_organization(name=name, external_id=external_id, **changes)  # type: ignore[arg-type]
+        return created, True
     if external_id:
         changes = {**changes, "external_id": external_id}
     return update_organization(organization, **changes), False

@@ -79,7 +79,8 @@ def show_organization(request: HttpRequest, organization_id: int) -> dict:
 def create_organization(request: HttpRequest, payload: OrganizationInEnvelope) -> Status:
     _check_agent(request)
     changes = organization_changes(payload.organization)
-    org = actions.create_organization(**changes)  # type: ignore[arg-type]
+    name = str(changes.pop("name", "") or "")
+    org = actions.create_organization(name=name, **changes)  # type: ignore[arg-type]
     return Status(
         201, {"organization": organization_json(request, org, viewer=current_user(request))}
     )

@@ -65,6 +65,10 @@ class Subject:
         self._ticket = ticket
         self.change = change
 
+    @property
+    def ticket(self) -> Ticket:
+        return self._ticket
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ticket, name)
 
@@ -200,6 +204,38 @@ class CommentIsPublicSpec(FieldSpec):
         return hit if operator == Op.IS else not hit
 
 
+@dataclass(frozen=True, kw_only=True)
+class BusinessHoursSpec(FieldSpec):
+    """``within_business_hours is true|false`` (Zendesk): the moment of the update lies in
+    the ticket's SLA schedule (its own, its group's or the default; ``kefu.sla``). Without
+    any schedule every hour is a business hour."""
+
+    supported: ClassVar[tuple[Op, ...]] = (Op.IS, Op.IS_NOT)
+
+    def clean(self, operator: Op, value: Any) -> tuple[Op, Any]:
+        if value in (True, "true"):
+            return operator, True
+        if value in (False, "false"):
+            return operator, False
+        raise InvalidValue(
+            _("Invalid value %(value)s for field %(field)s") % {"value": value, "field": self.name}
+        )
+
+    def to_q(self, operator: Op, value: Any, *, now: dt.datetime) -> Q:
+        return _no_sql()
+
+    def matches(self, obj: Any, operator: Op, value: Any, *, now: dt.datetime) -> bool:
+        from kefu.sla.actions.schedules import compiled, schedule_for_ticket
+        from kefu.sla.business_time import is_business_time
+        from kefu.sla.models import SlaTicketState
+
+        ticket = obj.ticket
+        state = SlaTicketState.objects.filter(ticket_id=ticket.pk).first()
+        inside = is_business_time(compiled(schedule_for_ticket(ticket, state)), now)
+        hit = inside is value
+        return hit if operator == Op.IS else not hit
+
+
 class TriggerRegistry(Registry):
     """The ticket fields, plus the change conditions registered here."""
 
@@ -229,6 +265,7 @@ register(
     )
 )
 register(CommentIsPublicSpec(name="comment_is_public"))
+register(BusinessHoursSpec(name="within_business_hours"))
 register(
     TextSpec(
         name="comment_includes_word",

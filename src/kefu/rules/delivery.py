@@ -1,9 +1,9 @@
 """Telling people: in-app notifications, the ticket's Notification audit event, and email.
 
-Email goes through ONE function, :func:`send_email`. Until the email channel's public
-``send_notification`` is on main it only logs; swapping it in is a change to that function
-only. Everything here runs inside the ticket's transaction; email leaves after commit and a
-failure to send never fails the change (docs/rules.md, "Notifications").
+Email goes through ONE function, :func:`send_email`, which hands it to the email channel's
+public ``send_notification``. Everything here runs inside the ticket's transaction; email
+leaves after commit, and a failure to send never fails the change (docs/rules.md,
+"Notifications").
 """
 
 import logging
@@ -58,22 +58,50 @@ def render(template: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-def send_email(*, recipient: User, subject: str, body: str, ticket: Ticket | None) -> None:
-    """THE place email notifications leave from (after commit, never raising).
+def send_email(
+    *,
+    recipients: Iterable[User],
+    subject_template: str,
+    body_template: str,
+    ticket: Ticket,
+    reason: str,
+) -> None:
+    """THE place rule and notification emails leave from: the email channel's
+    ``send_notification`` (admin templates with ``{{ placeholders }}``, rendered per recipient
+    in its sandbox, sent after commit with retries). A failure is logged, never raised: an
+    email never fails the ticket change that caused it."""
+    from kefu.channels.email.actions import send_notification
 
-    Swap in ``kefu.channels.email.actions.send_notification`` when the email channel lands."""
-    if not recipient.email:
+    people = [u for u in recipients if u.email]
+    if not people:
         return
     try:
-        log.info("notification email to %s: %s", recipient.email, subject)
-    except Exception:  # pragma: no cover - a failing email never fails the change
-        log.exception("notification email to %s failed", recipient.email)
+        with transaction.atomic():
+            send_notification(
+                ticket=ticket,
+                recipients=people,
+                subject_template=subject_template,
+                body_template=body_template,
+                reason=reason[:200],
+            )
+    except Exception:
+        log.exception("notification email about #%s failed (%s)", ticket.pk, reason)
 
 
-def email_after_commit(*, recipient: User, subject: str, body: str, ticket: Ticket | None) -> None:
-    transaction.on_commit(
-        lambda: send_email(recipient=recipient, subject=subject, body=body, ticket=ticket)
-    )
+def _safe(value: str) -> str:
+    # Values put into a template before the email engine renders it must not add syntax.
+    return value.replace("{", "(").replace("}", ")")
+
+
+def prefill(template: str, values: Mapping[str, str]) -> str:
+    """Fill the placeholders only Kefu's rules know (owner, current user) before the email
+    engine renders the rest per recipient."""
+    own = {key: _safe(values[key]) for key in RULE_ONLY_PLACEHOLDERS if key in values}
+    return _PLACEHOLDER.sub(lambda m: own.get(m.group(1), m.group(0)), template)
+
+
+# Placeholders the email channel's context does not have.
+RULE_ONLY_PLACEHOLDERS = ("ticket.owner.name", "current_user.name")
 
 
 def notify_in_app(
@@ -84,12 +112,13 @@ def notify_in_app(
     body: str = "",
     ticket: Ticket | None = None,
     actor: User | None = None,
-    email: bool = True,
+    email: tuple[str, str] | None = None,
 ) -> list[Notification]:
-    """An in-app notification for each agent in ``recipients`` (and the email, after commit).
-    End users get only the email."""
+    """An in-app notification for each agent in ``recipients``; with ``email`` (subject and
+    body templates), an email too (``send_email``)."""
     rows = []
-    for user in {u.pk: u for u in recipients}.values():
+    people = list({u.pk: u for u in recipients}.values())
+    for user in people:
         if user.is_agent:
             rows.append(
                 Notification(
@@ -101,8 +130,14 @@ def notify_in_app(
                     body=body,
                 )
             )
-        if email:
-            email_after_commit(recipient=user, subject=subject, body=body, ticket=ticket)
+    if email is not None and ticket is not None:
+        send_email(
+            recipients=people,
+            subject_template=email[0],
+            body_template=email[1],
+            ticket=ticket,
+            reason=kind,
+        )
     return Notification.objects.bulk_create(rows)
 
 
@@ -118,10 +153,11 @@ def rule_notification(
 ) -> None:
     """A trigger's/automation's email: rendered, recorded as a Notification audit event on
     ``audit`` (Zendesk shows it in the ticket's history), sent in-app and by email."""
-    values = placeholder_values(ticket, current_user=actor)
-    subject, body = render(subject, values), render(body, values)
     if not recipients:
         return
+    values = placeholder_values(ticket, current_user=actor)
+    subject_template, body_template = prefill(subject, values), prefill(body, values)
+    subject, body = render(subject, values), render(body, values)
     if audit is not None:
         # Zendesk records a rule's notification as an event of the same audit.
         AuditEvent.objects.create(
@@ -135,10 +171,18 @@ def rule_notification(
             },
         )
     notify_in_app(
-        recipients,
+        [u for u in recipients if u.is_agent],
         kind=NotificationKind.RULE,
         subject=subject,
         body=body,
         ticket=ticket,
         actor=actor,
+    )
+    title = via.get("from", {}).get("title", "")
+    send_email(
+        recipients=recipients,
+        subject_template=subject_template,
+        body_template=body_template,
+        ticket=ticket,
+        reason=f"{via.get('rel', 'rule')}: {title}",
     )

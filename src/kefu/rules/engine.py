@@ -120,6 +120,8 @@ def run_triggers(change: TicketChange) -> None:
                 ),
             )
             ticket = applied.ticket
+            # Hooks after this one (routing, notifications) read the ticket as triggers left it.
+            change.notes["ticket"] = ticket
             if applied.change is not None:
                 # The ticket changed: start again from the first trigger (Zendesk's cycle).
                 facts.add(applied.change)

@@ -16,6 +16,16 @@ from .delivery import notify_in_app
 from .models import ChildTask, TicketOwner
 
 DONE = (Status.SOLVED, Status.CLOSED)
+# (subject, body) templates for the email channel; note bodies stay in the app (internal).
+MENTION_EMAIL = ("[Mentioned 提到了您] #{{ticket.id}} {{ticket.title}}", "{{ticket.url}}")
+FOLLOWER_EMAIL = (
+    "[Update 更新] #{{ticket.id}} {{ticket.title}}",
+    "{{ticket.latest_public_comment}}\n\n{{ticket.url}}",
+)
+CHILDREN_DONE_EMAIL = (
+    "[Child tasks done 子任务已完成] #{{ticket.id}} {{ticket.title}}",
+    "{{ticket.url}}",
+)
 _MENTION = re.compile(r"@([^\s@]+@[^\s@]+\.[^\s@]+|[^\s@]+)")
 
 
@@ -37,7 +47,7 @@ def notify_on_change(change: TicketChange) -> None:
     """The ``rules.notifications`` ticket hook."""
     if change.kind not in ("create", "update"):
         return
-    ticket = change.ticket
+    ticket = change.notes.get("ticket", change.ticket) if change.depth == 0 else change.ticket
     actor = change.actor
     title = f"#{ticket.pk} {ticket.subject}"
     if (
@@ -51,7 +61,6 @@ def notify_on_change(change: TicketChange) -> None:
             subject=_("Assigned to you: %(title)s") % {"title": title},
             ticket=ticket,
             actor=actor,
-            email=False,  # the default trigger "Notify assignee of assignment" emails
         )
     if change.changed("status") and ticket.status in DONE:
         _children_done(ticket, actor)
@@ -71,6 +80,7 @@ def notify_on_change(change: TicketChange) -> None:
             body=comment.body[:1000],
             ticket=ticket,
             actor=actor,
+            email=MENTION_EMAIL,
         )
     skip = {u.pk for u in mentioned} | ({actor.pk} if actor is not None else set())
     followers = [u for u in ticket.followers.all() if u.pk not in skip]
@@ -82,6 +92,7 @@ def notify_on_change(change: TicketChange) -> None:
             body=comment.body[:1000] if comment is not None else "",
             ticket=ticket,
             actor=actor,
+            email=FOLLOWER_EMAIL,
         )
 
 
@@ -105,4 +116,5 @@ def _children_done(child: Ticket, actor: User | None) -> None:
         subject=_("All child tasks of #%(id)s are done") % {"id": parent.pk},
         ticket=parent,
         actor=actor,
+        email=CHILDREN_DONE_EMAIL,
     )

@@ -159,7 +159,7 @@ def route_on_change(change: TicketChange) -> None:
     leaves an agent's plate, let the queue of that agent's groups move (after commit)."""
     if change.depth != 0 or change.kind not in ("create", "update"):
         return
-    ticket = change.ticket
+    ticket = change.notes.get("ticket", change.ticket)
     if ticket.assignee_id is None and ticket.status in WORKING and ticket.group_id is not None:
         route_ticket(ticket)
         return

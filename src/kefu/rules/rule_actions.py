@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.actions import normalize_tags
 from kefu.accounts.models import Group, User
+from kefu.channels.email.rendering import check_template
 from kefu.core.conditions import InvalidValue
 from kefu.tickets import hooks
 from kefu.tickets.actions import TicketData, clean_field_value, update_ticket
@@ -214,6 +215,11 @@ def _message(name: str, *, head: Callable[[Any], Any]) -> Callable[[Any], Any]:
         subject, body = str(value[1]), str(value[2])
         if not subject.strip() or not body.strip():
             raise InvalidValue(_("Action %(field)s needs a subject and a body") % {"field": name})
+        for template in (subject, body):
+            try:
+                check_template(template, field=name)
+            except ValidationError as exc:
+                raise InvalidValue(f"{name}: " + "; ".join(exc.messages)) from None
         return [head(value[0]), subject, body]
 
     return clean
@@ -328,6 +334,31 @@ def _plan_skills(p: Plan, value: Any, ctx: RuleContext, ticket: Ticket) -> None:
 
 
 register(ActionSpec(name="required_skills", clean=_tags("required_skills"), plan=_plan_skills))
+
+
+def _clean_schedule(value: Any) -> Any:
+    """A schedule of the SLA app (Zendesk's ``set_schedule``)."""
+    from kefu.sla.models import Schedule
+
+    pk = _id(value)
+    if pk is None or not Schedule.objects.filter(pk=pk).exists():
+        raise _bad("set_schedule", value)
+    return pk
+
+
+def _plan_schedule(p: Plan, value: Any, ctx: RuleContext, ticket: Ticket) -> None:
+    def effect(ticket: Ticket, ctx: RuleContext, audit: Audit | None) -> None:
+        from kefu.sla.actions import set_ticket_schedule
+        from kefu.sla.models import Schedule
+
+        schedule = Schedule.objects.filter(pk=value).first()
+        if schedule is not None:
+            set_ticket_schedule(ticket, schedule=schedule)
+
+    p.effects.append(effect)
+
+
+register(ActionSpec(name="set_schedule", clean=_clean_schedule, plan=_plan_schedule))
 
 
 def _clean_escalation(value: Any) -> Any:

@@ -1,6 +1,7 @@
 """Zendesk's search syntax, parsed into a small tree that every search backend compiles.
 
-A query is a list of terms, all of which must match (Zendesk's AND semantics)::
+A query is a list of terms, all of which must match (Zendesk's AND semantics; one keyword
+repeated with ``:`` matches any of its values, ``status:open status:pending``)::
 
     退款 "printer offline" type:ticket status<solved priority>=high tags:vip
     requester:bob@acme.test assignee:none -group:Billing created>2026-11-01 updated<2days

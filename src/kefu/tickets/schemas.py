@@ -329,6 +329,8 @@ def _event_json(
     data["value"] = event.value
     if event.type == EventType.CHANGE:
         data["previous_value"] = event.previous_value
+    if event.via:
+        data["via"] = event.via
     return data
 
 

@@ -45,9 +45,8 @@ def search(request: HttpRequest) -> HttpResponse:
     result = quick_search(request.user, query)  # type: ignore[arg-type]
     if result.jump_to is not None:
         return redirect("tickets:ticket", result.jump_to)
-    tickets = result.tickets.select_related("requester", "assignee", "custom_status")[:50]
     return render(
         request,
         "web/search.html",
-        {"search_query": result.query, "tickets": tickets},
+        {"search_query": result.query, "result": result, "tickets": result.tickets},
     )

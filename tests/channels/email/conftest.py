@@ -132,3 +132,209 @@ def outbox(settings):  # type: ignore[no-untyped-def]
         yield captured
     finally:
         controller.stop()
+
+
+# --- A real Dovecot IMAP server -----------------------------------------------------------------
+
+DOVECOT_CONF = """
+base_dir = {root}/run
+state_dir = {root}/state
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login xoauth2
+first_valid_uid = 100
+first_valid_gid = 100
+log_path = {root}/dovecot.log
+mail_location = maildir:~/Maildir
+default_internal_user = dovecot
+default_login_user = dovenull
+passdb {{
+  driver = passwd-file
+  mechanisms = plain login
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2
+  args = {root}/oauth2.conf.ext
+}}
+userdb {{
+  driver = static
+  args = uid=dovecot gid=dovecot home={root}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service stats {{
+  unix_listener stats-reader {{
+    mode = 0666
+  }}
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+"""
+
+
+class Dovecot:
+    def __init__(self, root: "object", port: int, oauth_port: int) -> None:
+        self.root = root
+        self.port = port
+        self.oauth_port = oauth_port
+
+    def add_user(self, name: str, password: str = "secret") -> str:
+        with open(f"{self.root}/passwd", "a") as passwd:
+            passwd.write(f"{name}:{{PLAIN}}{password}::::::\n")
+        return name
+
+    def append(
+        self, user: str, raw: bytes, *, folder: str = "INBOX", password: str = "secret"
+    ) -> None:
+        import imaplib
+
+        conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.login(user, password)
+            if folder != "INBOX":
+                conn.create(folder)
+            conn.append(folder, None, None, raw)
+        finally:
+            conn.logout()
+
+    def count(self, user: str, *, folder: str = "INBOX", criteria: str = "ALL") -> int:
+        import imaplib
+
+        conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.login(user, "secret")
+            conn.select(folder)
+            _typ, data = conn.search(None, criteria)
+            return len((data[0] or b"").split())
+        finally:
+            conn.logout()
+
+
+class OAuthServer:
+    """A token endpoint (refresh → access token) and Dovecot's token-info endpoint."""
+
+    def __init__(self) -> None:
+        import http.server
+        import json
+        import threading
+        import urllib.parse
+
+        self.tokens: dict[str, str] = {}  # access token -> user name
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> user name
+        self.refreshes = 0
+        server_self = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):  # type: ignore[no-untyped-def]
+                pass
+
+            def _json(self, status: int, payload: dict) -> None:
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):  # type: ignore[no-untyped-def]  # noqa: N802
+                length = int(self.headers.get("Content-Length", 0))
+                form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+                user = server_self.refresh_tokens.get(form.get("refresh_token", [""])[0])
+                if user is None:
+                    self._json(400, {"error": "invalid_grant"})
+                    return
+                server_self.refreshes += 1
+                token = f"at-{user}-{server_self.refreshes}"
+                server_self.tokens[token] = user
+                self._json(200, {"access_token": token, "expires_in": 3600})
+
+            def do_GET(self):  # type: ignore[no-untyped-def]  # noqa: N802
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                token = query.get("access_token", [""])[0]
+                user = server_self.tokens.get(token)
+                if user is None:
+                    self._json(401, {"error": "invalid_token"})
+                    return
+                self._json(200, {"email": user, "active": "true"})
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def oauth_server():  # type: ignore[no-untyped-def]
+    server = OAuthServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot(oauth_server):  # type: ignore[no-untyped-def]
+    """Dovecot on 127.0.0.1:<free port> with a throwaway config, for the whole session."""
+    import os
+    import shutil
+    import subprocess
+    import time
+
+    binary = shutil.which("dovecot") or (
+        "/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None
+    )
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("dovecot is not installed (apt-get install dovecot-imapd)")
+        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
+    import pathlib
+    import tempfile
+
+    # Not under pytest's tmp dir: Dovecot's unprivileged processes must reach the files.
+    root = pathlib.Path(tempfile.mkdtemp(prefix="kefu-dovecot-"))
+    os.chmod(root, 0o755)
+    for name in ("run", "state", "home"):
+        (root / name).mkdir()
+    shutil.chown(root / "home", "dovecot", "dovecot")
+    (root / "passwd").write_text("")
+    (root / "oauth2.conf.ext").write_text(
+        f"tokeninfo_url = http://127.0.0.1:{oauth_server.port}/tokeninfo?access_token=\n"
+        "introspection_mode = get\nusername_attribute = email\n"
+    )
+    port = free_port()
+    (root / "dovecot.conf").write_text(DOVECOT_CONF.format(root=root, port=port))
+    process = subprocess.Popen(
+        [binary, "-F", "-c", str(root / "dovecot.conf")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    import socket
+
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
+                pytest.fail(f"dovecot did not start: {output}\n{log}")
+            time.sleep(0.1)
+    yield Dovecot(root, port, oauth_server.port)
+    process.terminate()
+    process.wait(timeout=10)
+    shutil.rmtree(root, ignore_errors=True)

@@ -101,7 +101,8 @@ def test_submit_as_another_status_changes_only_what_the_agent_changed(agent, per
     ticket.refresh_from_db()
     assert ticket.status == "pending"
     assert ticket.priority == "normal"
-    assert ticket.assignee is None  # only solving assigns the agent
+    # the first agent to reply publicly owns the ticket (first-contact ownership, rules)
+    assert ticket.assignee == personas.alice
 
 
 def test_property_changes_are_saved_with_an_audit(agent, personas):

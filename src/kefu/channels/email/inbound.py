@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.tasks import task
 from django.urls import reverse
 
@@ -203,7 +204,10 @@ def process_inbound(inbound_id: int, *, force: bool = False) -> str:
         reason = _describe(exc)
         log.warning("inbound email %s quarantined: %s", inbound_id, reason)
         InboundMessage.objects.filter(pk=inbound_id, state=InboundState.RECEIVED).update(
-            state=InboundState.QUARANTINED, error=reason[:10000], processed_at=clock.now()
+            state=InboundState.QUARANTINED,
+            error=reason[:10000],
+            processed_at=clock.now(),
+            attempts=F("attempts") + 1,
         )
         return InboundState.QUARANTINED
 
@@ -456,6 +460,8 @@ def _new_ticket(
     if followup_of is not None:
         data.add_tags = ["followup"]
     ticket = create_ticket(actor=None, data=data, comment=_comment(inbound, parsed, person))
+    # Saved now so mail written about this ticket (the acknowledgement) answers this message.
+    InboundMessage.objects.filter(pk=inbound.pk).update(ticket=ticket)
     inbound.ticket = ticket
     inbound.comment = ticket.comments.order_by("created_at", "id").first()
     if not inbound.automated and not person.is_agent:
@@ -481,6 +487,7 @@ def _reply(inbound: InboundMessage, parsed: ParsedEmail, person: User, ticket: T
     agents = [p for p in cc if p.is_agent]
     if agents and person.is_agent:
         data.followers = list({*ticket.followers.all(), *agents})
+    InboundMessage.objects.filter(pk=inbound.pk).update(ticket=ticket)
     update_ticket(ticket, actor=person, data=data, comment=_comment(inbound, parsed, person))
     if agents and not person.is_agent:
         followers = list({*ticket.followers.all(), *agents})

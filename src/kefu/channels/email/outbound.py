@@ -258,6 +258,25 @@ def send_notification(
     ``reason`` (say, the trigger's name) is kept on the row. Raises ValidationError naming
     ``subject_template``/``body_template`` for a template that is not plain placeholders.
     """
+    return _notify(
+        ticket=ticket,
+        recipients=recipients,
+        subject_template=subject_template,
+        body_template=body_template,
+        reason=reason,
+        kind=OutboundKind.NOTIFICATION,
+    )
+
+
+def _notify(
+    *,
+    ticket: Ticket,
+    recipients: Iterable[User],
+    subject_template: str,
+    body_template: str,
+    reason: str,
+    kind: str,
+) -> list[OutboundMessage]:
     check_template(subject_template, field="subject_template")
     check_template(body_template, field="body_template")
     sent: list[OutboundMessage] = []
@@ -274,7 +293,7 @@ def send_notification(
         sent.append(
             _create(
                 ticket=ticket,
-                kind=OutboundKind.NOTIFICATION,
+                kind=kind,
                 recipients=[person],
                 cc=[],
                 subject=" ".join(render_text(subject_template, context).split()),
@@ -307,15 +326,14 @@ def queue_acknowledgement(*, ticket: Ticket, recipient: User) -> OutboundMessage
         return None
     locale = locale_of(recipient)
     subject, body = template_for("acknowledgement", locale)
-    messages = send_notification(
+    messages = _notify(
         ticket=ticket,
         recipients=[recipient],
         subject_template=subject,
         body_template=body,
         reason="acknowledgement",
+        kind=OutboundKind.ACKNOWLEDGEMENT,
     )
-    for message in messages:
-        OutboundMessage.objects.filter(pk=message.pk).update(kind=OutboundKind.ACKNOWLEDGEMENT)
     return messages[0] if messages else None
 
 

@@ -300,6 +300,18 @@ def parse_email(raw: bytes) -> ParsedEmail:
         nonlocal delivery_status, returned_headers
         content_type = part.get_content_type()
         defects.extend(type(d).__name__ for d in part.defects)
+        if content_type == "message/delivery-status":
+            # The stdlib reads each block of fields as a headers-only message.
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                delivery_status = "\n\n".join(
+                    "\n".join(f"{k}: {v}" for k, v in block.raw_items())
+                    for block in payload
+                    if isinstance(block, Message)
+                )
+            else:
+                delivery_status = decode_bytes(_payload(part), None)
+            return
         if part.is_multipart():
             for child in part.get_payload():
                 if isinstance(child, Message):
@@ -308,9 +320,6 @@ def parse_email(raw: bytes) -> ParsedEmail:
         disposition = (part.get_content_disposition() or "").lower()
         file_name = _filename(part)
         content_id = (part.get("content-id") or "").strip().strip("<>")
-        if content_type == "message/delivery-status":
-            delivery_status = decode_bytes(_payload(part) or part.as_bytes(), None)
-            return
         if content_type == "text/rfc822-headers":
             returned_headers = _text(part)
             return

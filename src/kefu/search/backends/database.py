@@ -131,13 +131,22 @@ class DatabaseBackend(SearchBackend):
     # --- the query ---------------------------------------------------------------------------
 
     def condition(self, result_type: str, query: SearchQuery, context: SearchContext) -> Q:
+        """Every term must match, except that one keyword given several times with ``:``
+        matches any of its values (``status:open status:pending``), as Zendesk does and
+        zenpy's list arguments rely on. Negated terms and comparisons always add up."""
         q = Q()
+        alternatives: dict[str, Q] = {}
         for term in query.terms:
             if isinstance(term, Text):
                 part = self.text_q(result_type, term.value, context)
             else:
                 part = self.property_q(result_type, term, context)
+                if not term.negated and term.operator == ":":
+                    alternatives[term.keyword] = alternatives.get(term.keyword, Q(pk__in=[])) | part
+                    continue
             q &= ~part if term.negated else part
+        for either in alternatives.values():
+            q &= either
         return q
 
     def property_q(self, result_type: str, term: Property, context: SearchContext) -> Q:

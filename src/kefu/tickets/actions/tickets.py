@@ -331,6 +331,7 @@ def update_ticket(
         via_channel=via_channel,
         via_source=data.via_source or (comment.via_source if comment else {}),
         created_at=now,
+        join=hooks.open_audit(ticket.pk),
     )
     previous_tags = list(ticket.tags)
 
