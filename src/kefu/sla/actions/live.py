@@ -39,7 +39,7 @@ from ..models import (
     TicketMetricSet,
 )
 from ..ticket_metrics import TicketMetrics, compute
-from .schedules import compiled, compiled_by_id, schedule_for_ticket
+from .schedules import compiled_by_id
 
 log = logging.getLogger(__name__)
 
@@ -417,7 +417,10 @@ def time_left(row: SlaMetricState, *, now: dt.datetime | None = None) -> float |
         if row.breach_at <= now:
             return -((now - row.breach_at).total_seconds() / 60)
         if row.business_hours:
-            schedule = compiled(schedule_for_ticket(row.ticket, None))
+            _state, _policy, schedule_id, revision = fastread.ticket_context(
+                row.ticket_id, row.ticket.group_id
+            )
+            schedule = compiled_by_id(schedule_id, revision)
             return business_time.business_minutes_between(schedule, now, row.breach_at)
         return (row.breach_at - now).total_seconds() / 60
     return None
