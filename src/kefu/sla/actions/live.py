@@ -382,11 +382,11 @@ def record_due_events(*, now: dt.datetime | None = None, batch_size: int = 500) 
             ).update(breach_recorded_at=now)
             if not claimed:
                 continue
-            row = SlaMetricState.objects.select_related("ticket").get(pk=pk)
-            write_sla_events(
-                row.ticket, [(AUDIT_BREACH, row.metric, _event_value(row), None)], at=now
-            )
-            evaluate_ticket(row.ticket, now=now)
+            row = SlaMetricState.objects.get(pk=pk)
+            # The ticket's row lock: an update of the same ticket evaluates after us.
+            ticket = Ticket.objects.select_for_update().get(pk=row.ticket_id)
+            write_sla_events(ticket, [(AUDIT_BREACH, row.metric, _event_value(row), None)], at=now)
+            evaluate_ticket(ticket, now=now)
             written += 1
     due_warnings = list(
         SlaMetricState.objects.filter(warned_at__isnull=True, warn_at__lte=now)
