@@ -205,7 +205,7 @@ class Dovecot:
         raw: bytes,
         *,
         folder: str = "INBOX",
-        password: str = "secret",  # noqa: S107 - the test server's password
+        password: str = "secret",
     ) -> None:
         import imaplib
 
