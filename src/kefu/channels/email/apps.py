@@ -23,7 +23,7 @@ class EmailConfig(AppConfig):
                 key="email",
                 title=_("Email"),
                 url_name="email:admin",
-                order=65,
+                order=90,
                 description=_("Support addresses, mailboxes, quarantined and suspended mail."),
             )
         )
