@@ -94,3 +94,21 @@ def test_a_duplicate_smtp_delivery_is_stored_and_processed_once(smtp_personas, r
 
     assert InboundMessage.objects.count() == 1
     assert Comment.objects.count() == 1
+
+
+def test_kefu_run_starts_the_receiver_only_when_kefu_smtp_listen_is_set(smtp_personas, settings):
+    from kefu.channels.email.smtpd import start_if_configured
+
+    settings.SMTP_LISTEN = ""
+    assert start_if_configured() is None
+
+    port = free_port()
+    settings.SMTP_LISTEN = f"127.0.0.1:{port}"
+    receiver = start_if_configured()
+    assert receiver is not None
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+            client.sendmail("bob@acme.test", [SUPPORT], raw_mail(subject="via kefu run"))
+    finally:
+        receiver.stop()
+    assert Ticket.objects.get().subject == "via kefu run"

@@ -40,3 +40,50 @@ def test_someone_who_may_not_read_the_comment_gets_404(personas, deliver, client
     client.force_login(personas.bob)
     source = reverse("email:original_source", args=[inbound.comment.pk])
     assert client.get(source).status_code == 404  # the raw source is for agents only
+
+
+def test_the_admin_email_page_lists_and_retries_quarantined_mail(
+    personas, deliver, client, monkeypatch
+):
+    from kefu.channels.email import inbound as pipeline
+
+    real = pipeline.parse_email
+    monkeypatch.setattr(pipeline, "parse_email", lambda raw: 1 / 0)
+    bad = deliver(raw_mail(subject="needs a retry"))
+    monkeypatch.setattr(pipeline, "parse_email", real)
+    client.force_login(personas.admin)
+
+    page = client.get(reverse("email:admin"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "support@kefu.test" in html and "ZeroDivisionError" in html
+
+    response = client.post(reverse("email:admin_retry", args=[bad.pk]))
+    assert response.status_code == 302
+    bad.refresh_from_db()
+    assert bad.state == "processed"
+
+
+def test_the_admin_email_page_recovers_and_deletes_suspended_mail(personas, deliver, client):
+    from kefu.channels.email.actions import update_email_settings
+
+    update_email_settings(sender_rate_limit=1)
+    deliver(raw_mail(subject="one"))
+    keep = deliver(raw_mail(subject="two"))
+    drop = deliver(raw_mail(subject="three"))
+    client.force_login(personas.admin)
+
+    assert "three" in client.get(reverse("email:admin")).content.decode()
+    client.post(reverse("email:admin_recover", args=[keep.pk]))
+    client.post(reverse("email:admin_delete", args=[drop.pk]))
+
+    keep.refresh_from_db()
+    drop.refresh_from_db()
+    assert (keep.state, drop.state) == ("processed", "deleted")
+
+
+def test_agents_and_customers_cannot_use_the_admin_email_page(personas, client):
+    client.force_login(personas.alice)
+    assert client.get(reverse("email:admin")).status_code == 403
+    client.force_login(personas.bob)
+    assert client.get(reverse("email:admin")).status_code == 404

@@ -9,12 +9,24 @@ class EmailConfig(AppConfig):
     verbose_name = "Email"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
         from kefu.core import scheduler
         from kefu.tickets import hooks
+        from kefu.web.admin.sections import AdminSection, register
 
         from . import imap, inbound, outbound
 
         hooks.register("email.deliver_replies", outbound.deliver_reply, order=900)
+        register(
+            AdminSection(
+                key="email",
+                title=_("Email"),
+                url_name="email:admin",
+                order=90,
+                description=_("Support addresses, mailboxes, quarantined and suspended mail."),
+            )
+        )
         scheduler.register(
             "email.process_pending",
             every=dt.timedelta(minutes=1),

@@ -1,15 +1,22 @@
 """The full original of an emailed comment, one click away from the folded thread."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from kefu.core.html import sanitize_html, text_to_html
 from kefu.tickets.access import visible_comments, visible_tickets
 from kefu.tickets.models import Comment
+from kefu.web.admin.decorators import admin_required
 
+from . import inbound as pipeline
+from .choices import InboundState
 from .inbound import original_of
-from .models import InboundMessage
+from .models import InboundMessage, Mailbox, SupportAddress
 
 
 def _inbound_of(request: HttpRequest, comment_id: int) -> tuple[Comment, InboundMessage]:
@@ -54,3 +61,69 @@ def original_source(request: HttpRequest, comment_id: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="message-{inbound.pk}.eml"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# --- Admin settings: the email page ----------------------------------------------------------
+
+
+LIST_LIMIT = 100
+
+
+@admin_required
+def admin_email(request: HttpRequest) -> HttpResponse:
+    """Support addresses, mailboxes (with their errors), quarantine and suspended tickets."""
+    held = InboundMessage.objects.defer("raw").order_by("-received_at", "-id")
+    return render(
+        request,
+        "email/admin.html",
+        {
+            "section": "email",
+            "addresses": SupportAddress.objects.select_related("group"),
+            "mailboxes": Mailbox.objects.select_related("support_address"),
+            "quarantined": held.filter(state=InboundState.QUARANTINED)[:LIST_LIMIT],
+            "suspended": held.filter(state=InboundState.SUSPENDED)[:LIST_LIMIT],
+        },
+    )
+
+
+def _held(pk: int, state: str) -> InboundMessage:
+    message = InboundMessage.objects.defer("raw").filter(pk=pk, state=state).first()
+    if message is None:
+        raise Http404
+    return message
+
+
+def _report(request: HttpRequest, message: InboundMessage, state: str) -> None:
+    if state == InboundState.PROCESSED:
+        messages.success(request, _("The message was processed."))
+    else:
+        messages.error(request, _("The message could not be processed; see its error."))
+
+
+@admin_required
+@require_POST
+def admin_retry(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = _held(message_id, InboundState.QUARANTINED)
+    _report(request, message, pipeline.retry_inbound(message))
+    return redirect("email:admin")
+
+
+@admin_required
+@require_POST
+def admin_recover(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = _held(message_id, InboundState.SUSPENDED)
+    _report(request, message, pipeline.recover_suspended(message))
+    return redirect("email:admin")
+
+
+@admin_required
+@require_POST
+def admin_delete(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = _held(message_id, InboundState.SUSPENDED)
+    try:
+        pipeline.delete_suspended(message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The message was deleted."))
+    return redirect("email:admin")
