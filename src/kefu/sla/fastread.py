@@ -1,8 +1,8 @@
 """The SLA evaluation's reads, as plain SQL (the hook runs on every ticket update).
 
 Each function is one round trip and returns plain values; the ORM's query building cost more
-than the queries themselves here. Both backends: JSON columns come back as text on SQLite and
-decoded on PostgreSQL, datetimes as text on SQLite — ``_json`` and ``_dt`` even that out.
+than the queries themselves here. JSON columns come back as text, datetimes as text on
+SQLite — ``_json`` and ``_dt`` even that out.
 """
 
 import datetime as dt
@@ -19,7 +19,9 @@ from .engine import AGENT, END_USER, Moment
 
 
 def _json(value: Any) -> Any:
-    if isinstance(value, str) and connection.vendor == "sqlite":
+    # Both backends hand JSON columns to a plain cursor as text (Django decodes them only
+    # in the ORM's from_db_value); a driver that decodes them itself gives Python values.
+    if isinstance(value, str):
         return json.loads(value)
     return value
 
