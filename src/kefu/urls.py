@@ -13,6 +13,7 @@ urlpatterns = [
     path("agent/admin/", include("kefu.web.admin.urls")),
     path("agent/admin/rules/", include("kefu.rules.urls")),
     path("", include("kefu.tickets.urls")),
+    path("", include("kefu.channels.email.urls")),
     path("", include("kefu.web.urls")),
     path("", include("kefu.crm.urls")),
 ]

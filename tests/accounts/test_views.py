@@ -20,7 +20,7 @@ def link_in(message) -> str:  # type: ignore[no-untyped-def]
     return match.group(1)
 
 
-def sign_in(client, email, password="correct horse 42", **extra):  # type: ignore[no-untyped-def]  # noqa: S107
+def sign_in(client, email, password="correct horse 42", **extra):  # type: ignore[no-untyped-def]
     return client.post(LOGIN, {"username": email, "password": password, **extra})
 
 
