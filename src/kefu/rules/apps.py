@@ -40,7 +40,7 @@ class RulesConfig(AppConfig):
                 key="triggers",
                 title=_("Triggers"),
                 url_name="rules:triggers",
-                order=70,
+                order=80,
                 description=_("Business rules that run after every ticket change."),
             )
         )
