@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("kefu.accounts.urls")),
     path("portal/", include("kefu.channels.portal.urls")),
     path("agent/admin/", include("kefu.web.admin.urls")),
+    path("agent/admin/rules/", include("kefu.rules.urls")),
     path("", include("kefu.tickets.urls")),
     path("", include("kefu.channels.email.urls")),
     path("", include("kefu.web.urls")),

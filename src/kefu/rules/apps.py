@@ -30,6 +30,20 @@ class RulesConfig(AppConfig):
             every=dt.timedelta(seconds=settings.RULES_AUTOMATION_INTERVAL),
             task=tasks.run_automations_task,
         )
+        from django.utils.translation import gettext_lazy as _
+
+        from kefu.web.admin.sections import AdminSection
+        from kefu.web.admin.sections import register as register_section
+
+        register_section(
+            AdminSection(
+                key="triggers",
+                title=_("Triggers"),
+                url_name="rules:triggers",
+                order=80,
+                description=_("Business rules that run after every ticket change."),
+            )
+        )
         scheduler.register(
             "rules.retry_webhooks", every=dt.timedelta(minutes=1), task=tasks.retry_webhooks_task
         )
