@@ -260,3 +260,23 @@ def test_browsable_docs_are_served_without_a_cdn(personas):
     response = Client().get("/api/v2/docs")
     assert response.status_code == 200
     assert b"cdn" not in response.content.lower()
+
+
+def test_values_no_database_can_store_are_4xx_never_500(personas, api):
+    client = api(personas.alice)
+    nul = client.post("tickets", '{"ticket": {"subject": "a\\u0000b", "comment": {"body": "x"}}}')
+    assert nul.status_code == 400
+    assert nul.json()["error"] == "InvalidJSON"
+    surrogate = client.post(
+        "tickets", '{"ticket": {"subject": "\\ud800", "comment": {"body": "x"}}}'
+    )
+    assert surrogate.status_code == 400
+    assert client.get("custom_statuses?status_categories=%00").status_code == 400
+    huge = client.get(f"tickets/{10**30}")
+    assert 400 <= huge.status_code < 500
+    long_id = client.post(
+        "tickets",
+        {"ticket": {"subject": "x", "comment": {"body": "y"}, "requester_id": personas.bob.pk,
+                    "external_id": "x" * 300}},
+    )  # fmt: skip
+    assert long_id.status_code in (201, 422)  # SQLite keeps long text; PostgreSQL refuses it

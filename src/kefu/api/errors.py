@@ -17,6 +17,7 @@ from django.core.exceptions import (
     PermissionDenied,
     ValidationError,
 )
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -152,6 +153,18 @@ def install_handlers(api: NinjaAPI) -> None:
             body = {"error": "Error", "description": str(exc)}
         return respond(request, exc.status_code, body)
 
+    def on_data_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        # A value the database refuses (too long for its column, a number out of range):
+        # the client's input, so 422, not a crash.
+        return respond(
+            request,
+            422,
+            record_invalid(
+                {"base": [{"description": "A value is too long or out of range.",
+                           "error": "InvalidValue"}]}
+            ),
+        )  # fmt: skip
+
     def on_api_error(request: HttpRequest, exc: Any) -> HttpResponse:
         return error_response(exc.status, exc.body, exc.headers)
 
@@ -170,3 +183,5 @@ def install_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(AuthenticationError, on_auth)
     api.add_exception_handler(HttpError, on_http)
     api.add_exception_handler(ApiError, on_api_error)
+    api.add_exception_handler(DataError, on_data_error)
+    api.add_exception_handler(OverflowError, on_data_error)

@@ -64,6 +64,12 @@ class ApiMiddleware:
             )
             return self._headers(response, verdict)
 
+        if "%00" in request.META.get("QUERY_STRING", "").lower():
+            response = error_response(
+                400, {"error": "InvalidValue", "description": "NUL characters are not allowed."}
+            )
+            return self._headers(response, verdict)
+
         state, found = idempotency.lookup(request, identity)
         if state == "replay":
             response = idempotency.replay(found)

@@ -166,11 +166,50 @@ def cursor_page[M: Model](
     return rows, meta, links
 
 
+def position_cursor_page[M: Model](
+    request: HttpRequest, queryset: QuerySet[M], *, max_size: int = MAX_PAGE_SIZE
+) -> tuple[list[M], dict[str, Any], dict[str, Any]]:
+    """Cursor pages over an already ordered queryset; the cursor holds a row position."""
+    size = _int_param(request, "page[size]", min(DEFAULT_PAGE_SIZE, max_size), low=1,
+                      high=max_size)  # fmt: skip
+    after = request.GET.get("page[after]") or None
+    before = request.GET.get("page[before]") or None
+    if after and before:
+        raise invalid_page("Give page[after] or page[before], not both.")
+    start = 0
+    if after or before:
+        [position] = decode_cursor(after or before or "", 1)
+        if not isinstance(position, int) or position < 0:
+            raise invalid_page("The cursor is not valid.")
+        start = position if after else max(0, position - size)
+        end = position if before else None
+    rows = list(queryset[start : start + size + 1])
+    if before:
+        rows = rows[: max(0, min(size, (end or 0) - start))]
+        has_more = start > 0
+    else:
+        has_more = len(rows) > size
+        rows = rows[:size]
+    after_cursor = encode_cursor([start + len(rows)]) if rows else None
+    before_cursor = encode_cursor([start]) if rows else None
+    meta = {"has_more": has_more, "after_cursor": after_cursor, "before_cursor": before_cursor}
+    more_after = has_more if not before else True
+    links = {
+        "next": page_url(request, **{"page[after]": after_cursor, "page[before]": None})
+        if after_cursor and more_after
+        else None,
+        "prev": page_url(request, **{"page[before]": before_cursor, "page[after]": None})
+        if before_cursor and start > 0
+        else None,
+    }
+    return rows, meta, links
+
+
 def offset_page[M: Model](
     request: HttpRequest,
     queryset: QuerySet[M],
     *,
-    ordering: Sequence[str] = ("id",),
+    ordering: Sequence[str] | None = ("id",),
     max_size: int = MAX_PAGE_SIZE,
     max_count: int | None = None,
 ) -> tuple[list[M], dict[str, Any]]:
@@ -184,11 +223,8 @@ def offset_page[M: Model](
     count = queryset.count()
     if max_count is not None:
         count = min(count, max_count)
-    rows = (
-        list(queryset.order_by(*ordering)[start : min(start + per_page, count)])
-        if start < count
-        else []
-    )
+    ordered = queryset.order_by(*ordering) if ordering is not None else queryset
+    rows = list(ordered[start : min(start + per_page, count)]) if start < count else []
     info = {
         "next_page": page_url(request, page=page + 1) if start + per_page < count else None,
         "previous_page": page_url(request, page=page - 1) if page > 1 else None,
@@ -203,14 +239,19 @@ def paginate[M: Model](
     *,
     key: str,
     serialize: Callable[[list[M]], list[dict[str, Any]]],
-    ordering: Sequence[str] = ("id",),
+    ordering: Sequence[str] | None = ("id",),
     max_size: int = MAX_PAGE_SIZE,
 ) -> dict[str, Any]:
     """One page of ``queryset`` in Zendesk's envelope: ``{key: [...], ...page fields}``.
 
-    ``serialize`` turns the page's rows into JSON dicts in one go (so it can prefetch)."""
+    ``serialize`` turns the page's rows into JSON dicts in one go (so it can prefetch).
+    ``ordering=None`` keeps the queryset's own order (a view's sort, annotations); its
+    cursors then carry a position instead of keys."""
     if is_cursor_request(request):
-        rows, meta, links = cursor_page(request, queryset, ordering=ordering, max_size=max_size)
+        if ordering is None:
+            rows, meta, links = position_cursor_page(request, queryset, max_size=max_size)
+        else:
+            rows, meta, links = cursor_page(request, queryset, ordering=ordering, max_size=max_size)
         return {key: serialize(rows), "meta": meta, "links": links}
     rows, info = offset_page(request, queryset, ordering=ordering, max_size=max_size)
     return {key: serialize(rows), **info}

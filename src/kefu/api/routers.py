@@ -17,4 +17,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("kefu.exports.api", "router"),
     ("kefu.surveys.api", "router"),
     ("kefu.sla.api", "router"),
+    ("kefu.tickets.api_config", "router"),
+    ("kefu.tickets.api_views", "router"),
+    ("kefu.rules.api", "router"),
 ]

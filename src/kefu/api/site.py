@@ -1,9 +1,12 @@
 """The one ``NinjaAPI`` behind ``/api/v2``, assembled from the router registry."""
 
 import importlib
+import json
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import NinjaAPI
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
 from .auth import api_auth
@@ -17,6 +20,30 @@ class Renderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
+def _check_text(value: Any) -> None:
+    """NUL characters and lone surrogates are valid JSON but no database stores them."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("NUL characters are not allowed")
+        value.encode("utf-8")  # UnicodeEncodeError (a ValueError) on lone surrogates
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
+
+
+class StrictJsonParser(Parser):
+    """JSON bodies that can be stored: otherwise 400 ``InvalidJSON``, never a 500."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = json.loads(request.body)
+        _check_text(data)
+        return data
+
+
 def build_api() -> NinjaAPI:
     api = NinjaAPI(
         title="Kefu API",
@@ -28,6 +55,7 @@ def build_api() -> NinjaAPI:
         urls_namespace="api",
         auth=api_auth,
         renderer=Renderer(),
+        parser=StrictJsonParser(),
     )
     install_handlers(api)
     for module_name, attribute in ROUTERS:

@@ -96,6 +96,11 @@ def visible_macros(user: User) -> QuerySet[Macro]:
     return _restricted(user, Macro.objects.all())
 
 
+def can_configure(user: User) -> bool:
+    """Admins manage ticket fields and custom statuses; agents read them."""
+    return user.is_admin and user.is_active and not user.suspended
+
+
 def can_manage_shared(user: User) -> bool:
     """Admins manage shared and group views/macros; agents manage their own."""
     return user.is_admin
