@@ -47,8 +47,10 @@ bench: install ## Run the benchmarks (see bench/RESULTS.md)
 
 openapi: install ## Regenerate docs/openapi.json from the served API (commit it; a test compares)
 	KEFU_DATA_DIR=$$(mktemp -d) $(KEFU) manage export_openapi --output docs/openapi.json
+vendor: ## Re-vendor front-end files (HTMX) from npm into src/kefu/web/static/vendor/
+	bash scripts/vendor.sh
 
 clean: ## Remove the virtualenv and local data (./var)
 	rm -rf $(VENV) var
 
-.PHONY: help install run test test-postgres lint format ci bench openapi clean
+.PHONY: help install run test test-postgres lint format ci bench openapi vendor clean

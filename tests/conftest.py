@@ -55,3 +55,28 @@ def make_personas() -> Personas:
 @pytest.fixture
 def personas(db) -> Personas:  # type: ignore[no-untyped-def]
     return make_personas()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """Tests start from an empty instance: the default rules, tier groups and complaint field
+    that ``rules/migrations/0002_default_rules`` installs are removed once per session
+    (tests/rules/test_defaults.py installs them again and checks them)."""
+    from kefu.rules.models import Automation, Trigger, TriggerCategory
+    from kefu.tickets.models import TicketField
+
+    with django_db_blocker.unblock():
+        Trigger.objects.all().delete()
+        TriggerCategory.objects.all().delete()
+        Automation.objects.all().delete()
+        TicketField.objects.filter(title="Complaint severity / 投诉等级").delete()
+        Group.objects.filter(
+            name__in=["Tier 1 一线支持", "Tier 2 二线专家", "Tier 3 研发"]
+        ).delete()
+        # Tests with serialized_rollback restore what was serialized right after migrating:
+        # serialize again, without the defaults.
+        from django.db import connections
+
+        for connection in connections.all():
+            if getattr(connection, "_test_serialized_contents", None) is not None:
+                connection._test_serialized_contents = connection.creation.serialize_db_to_string()

@@ -19,3 +19,5 @@ if test_database_url := os.environ.get("KEFU_TEST_DATABASE_URL"):
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# Webhook tests call a local HTTP server (tests/rules/test_webhooks.py).
+WEBHOOK_ALLOW_PRIVATE = True

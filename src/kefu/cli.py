@@ -394,7 +394,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             "address people use, or Kefu will refuse other host names.",
             flush=True,
         )
-    return _serve(host=args.host, port=args.port, sock=sock, background=background)
+    from kefu.channels.email.smtpd import start_if_configured
+
+    smtp = start_if_configured()  # KEFU_SMTP_LISTEN (docs/email.md)
+    if smtp is not None:
+        print(f"SMTP receiver listening on {os.environ.get('KEFU_SMTP_LISTEN')}", flush=True)
+    try:
+        return _serve(host=args.host, port=args.port, sock=sock, background=background)
+    finally:
+        if smtp is not None:
+            smtp.stop()
 
 
 def cmd_web(args: argparse.Namespace) -> int:
@@ -625,6 +634,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--customers", type=_count(1), default=1_000, metavar="N")
     demo.add_argument("--tickets", type=_count(0), default=10_000, metavar="M")
     demo.set_defaults(handler=cmd_demo)
+
+    from kefu.channels.email.cli import add_commands as add_email_commands
+
+    add_email_commands(commands)  # kefu smtpd, kefu email ...
 
     # Listed for --help; main() hands everything after `manage` to Django untouched.
     commands.add_parser("manage", help="Django's management commands: kefu manage help")

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "django_htmx",
     "kefu.core",
     "kefu.accounts",
     "kefu.crm",
@@ -93,6 +94,14 @@ INSTALLED_APPS = [
     "kefu.web",
     "ninja",  # serves the API docs' own static files (no CDN)
     "kefu.api",
+    "kefu.search",
+    "kefu.surveys",
+    "kefu.channels.email",
+    "kefu.rules",
+    "kefu.sla",
+    "axes",
+    "kefu.channels.portal",
+    "kefu.web.admin",
 ]
 
 MIDDLEWARE = [
@@ -103,9 +112,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kefu.web.middleware.UserPreferencesMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kefu.api.middleware.ApiMiddleware",  # /api/v2 only: .json, rate limits, idempotency
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kefu.urls"
@@ -123,6 +135,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "kefu.web.context_processors.shell",
+                "kefu.web.admin.context_processors.branding",  # after shell: overrides its name
             ],
         },
     },
@@ -164,7 +178,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and security ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["kefu.accounts.auth.EmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    "kefu.accounts.auth.ThrottleBackend",  # django-axes: refuses locked-out sign-ins first
+    "kefu.accounts.auth.EmailBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
@@ -174,7 +191,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"  # a path: some code builds URLs from it (HX-Redirect)
 
 _secure = _base.scheme == "https"
 SESSION_COOKIE_SECURE = _secure
@@ -257,3 +274,82 @@ LOGGING = {
 # Requests per minute per person (per client address before sign-in); Zendesk's plans allow
 # 200-2,500. Counted in the cache above, so set KEFU_REDIS_URL when running several processes.
 KEFU_API_RATE_LIMIT = _env_int("KEFU_API_RATE_LIMIT", 6000)
+
+
+# --- Email (docs/email.md) ------------------------------------------------------------------
+def mailer_config(url: str) -> dict[str, Any]:
+    """Django's default mailer (``MAILERS["default"]``) from ``KEFU_EMAIL_URL``.
+
+    ``smtp://user:pass@host:587?tls=1`` (STARTTLS), ``smtps://user:pass@host:465`` or
+    ``smtp://...?ssl=1`` (TLS from the start), ``smtp://host:25`` (plain, a local relay);
+    ``&timeout=30`` (seconds). Unset: ``smtp://127.0.0.1:25`` (a local mail server, Django's
+    default). ``console://`` prints mail to the log instead (development only).
+    User and password are URL-decoded (write ``@`` in a user name as ``%40``).
+    """
+    from urllib.parse import parse_qs, unquote
+
+    url = url or "smtp://127.0.0.1:25"
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"KEFU_EMAIL_URL must look like smtp://user:pass@host:port, not {url!r}"
+        )
+    query = {k: v[-1].lower() for k, v in parse_qs(parts.query).items()}
+    truthy = {"1", "true", "yes", "on"}
+    use_ssl = parts.scheme == "smtps" or query.get("ssl", "") in truthy
+    use_tls = not use_ssl and query.get("tls", "") in truthy
+    try:
+        port = parts.port or (465 if use_ssl else 587 if use_tls else 25)
+        timeout = int(query.get("timeout", "30"))
+    except ValueError:
+        raise ImproperlyConfigured(f"KEFU_EMAIL_URL has a bad port or timeout: {url!r}") from None
+    return {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": parts.hostname,
+            "port": port,
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "use_tls": use_tls,
+            "use_ssl": use_ssl,
+            "timeout": timeout,
+        },
+    }
+
+
+MAILERS = {"default": mailer_config(_env("KEFU_EMAIL_URL"))}
+# The first support address (seeded into the database once; admins add more).
+SUPPORT_EMAIL = _env("KEFU_SUPPORT_EMAIL").strip().lower()
+DEFAULT_FROM_EMAIL = _env("KEFU_DEFAULT_FROM_EMAIL", SUPPORT_EMAIL or "kefu@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The inbound SMTP receiver (`kefu run` starts it when set; `kefu smtpd` always).
+SMTP_LISTEN = _env("KEFU_SMTP_LISTEN")
+MAX_EMAIL_MB = _env_int("KEFU_MAX_EMAIL_MB", 25)
+# --- Business rules (docs/rules.md) ---------------------------------------------------------
+# How often automations run, in seconds (Zendesk: hourly).
+RULES_AUTOMATION_INTERVAL = _env_int("KEFU_AUTOMATION_INTERVAL", 3600)
+# Webhooks may call private, loopback and link-local addresses only when this is set (tests).
+WEBHOOK_ALLOW_PRIVATE = _env_bool("KEFU_WEBHOOK_ALLOW_PRIVATE")
+WEBHOOK_TIMEOUT = _env_int("KEFU_WEBHOOK_TIMEOUT", 10)
+WEBHOOK_MAX_ATTEMPTS = _env_int("KEFU_WEBHOOK_MAX_ATTEMPTS", 5)
+WEBHOOK_BACKOFF_SECONDS = _env_int("KEFU_WEBHOOK_BACKOFF_SECONDS", 30)
+WEBHOOK_PAUSE_AFTER_FAILURES = _env_int("KEFU_WEBHOOK_PAUSE_AFTER_FAILURES", 20)
+# --- Sign-in, sessions, outgoing account email (docs/portal.md) -------------------------------
+LOGOUT_REDIRECT_URL = "/login/"
+# A working day: agents sign in each morning; closing the browser keeps the session.
+SESSION_COOKIE_AGE = _env_int("KEFU_SESSION_HOURS", 12) * 3600
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600  # reset and invitation links
+DEFAULT_FROM_EMAIL = _env("KEFU_DEFAULT_FROM_EMAIL", f"Kefu <noreply@{_base.hostname}>")
+# django-axes: after AXES_FAILURE_LIMIT failed sign-ins for one email from one address, that
+# pair waits AXES_COOLOFF_TIME. Counted in the database, so every process agrees.
+AXES_FAILURE_LIMIT = _env_int("KEFU_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = _env_int("KEFU_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kefu.accounts.views.locked_out"
+AXES_USERNAME_CALLABLE = "kefu.accounts.auth.throttle_username"
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # type: ignore[index]

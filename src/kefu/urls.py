@@ -8,5 +8,10 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v2/", api.urls),
+    path("", include("kefu.accounts.urls")),
+    path("portal/", include("kefu.channels.portal.urls")),
+    path("agent/admin/", include("kefu.web.admin.urls")),
     path("", include("kefu.tickets.urls")),
+    path("", include("kefu.web.urls")),
+    path("", include("kefu.crm.urls")),
 ]

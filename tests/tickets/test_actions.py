@@ -8,6 +8,7 @@ from kefu.accounts.choices import Role
 from kefu.accounts.models import User
 from kefu.core import clock
 from kefu.core.ids import OBJECT_ID_START
+from kefu.tickets import hooks
 from kefu.tickets.actions import (
     NewComment,
     TicketData,
@@ -521,11 +522,12 @@ def test_creating_and_updating_a_ticket_take_a_fixed_number_of_queries(
     create_ticket_field(type="tagger", title="Product", options=[("Phone", "phone")])
     new_ticket(personas)
     # then a customer's request and an agent's update each cost a bounded number of queries
-    with django_assert_max_num_queries(11):
+    # (the ticket actions' own; each hook counts its queries in its app's tests)
+    with hooks.paused(), django_assert_max_num_queries(11):
         ticket = create_ticket(
             actor=personas.bob, data=TicketData(subject="s"), comment=NewComment(body="b")
         )
-    with django_assert_max_num_queries(16):
+    with hooks.paused(), django_assert_max_num_queries(16):
         update_ticket(
             ticket,
             actor=personas.alice,

@@ -71,6 +71,29 @@ def test_a_change_made_by_a_hook_runs_the_hooks_again_one_level_deeper(personas,
         ("update", 1, "rule"),
         ("update", 0, "web"),
     ]
+    # and it joined the outer change's audit, its events marked with their own via
+    outer, inner = recorded[2], recorded[1]
+    assert inner.audit.pk == outer.audit.pk
+    assert ticket.audits.count() == 2
+    tag_event = outer.audit.events.get(field_name="tags")
+    assert tag_event.via == {"channel": "rule", "source": {}}
+    assert outer.audit.events.get(field_name="priority").via is None
+
+
+def test_a_hook_changing_another_ticket_writes_that_ticket_its_own_audit(personas):
+    other = new_ticket(personas)
+
+    def touch_other(change: hooks.TicketChange) -> None:
+        if change.depth == 0 and change.ticket.pk != other.pk:
+            update_ticket(other, actor=None, data=TicketData(add_tags=["linked"]))
+
+    hooks.register("test.touch_other", touch_other, order=1)
+    try:
+        ticket = new_ticket(personas)
+    finally:
+        hooks._hooks.pop("test.touch_other")
+    assert other.audits.count() == 2
+    assert ticket.audits.count() == 1
 
 
 def test_a_hook_that_raises_undoes_the_whole_change(personas):

@@ -26,3 +26,10 @@ def visible_groups(user: User) -> QuerySet[Group]:
 
 def group_ids_of(user: User) -> list[int]:
     return list(user.group_memberships.values_list("group_id", flat=True))
+
+
+def can_edit_user(actor: User, person: User) -> bool:
+    """Agents edit customers' profiles; only admins edit agents and admins."""
+    if not actor.is_agent:
+        return actor.pk == person.pk
+    return actor.is_admin or person.is_end_user

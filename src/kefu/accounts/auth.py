@@ -1,3 +1,4 @@
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
 
 from .models import User
@@ -28,3 +29,24 @@ class EmailBackend(ModelBackend):
         except User.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
+
+
+class ThrottleBackend(AxesStandaloneBackend):
+    """django-axes' lockout check, for sign-ins that come with a request (the web forms).
+
+    Code that authenticates without a request (the CLI, tests calling ``authenticate``) has
+    no client address to throttle by, so it passes through to the next backend."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def throttle_username(request, credentials) -> str:
+    """The address django-axes counts failures under: the email, trimmed and lower-cased."""
+    credentials = credentials or {}
+    value = credentials.get("username") or credentials.get("email")
+    if value is None and request is not None:
+        value = request.POST.get("username", "")
+    return str(value or "").strip().lower()

@@ -157,6 +157,9 @@ class ApiToken(ObjectIdModel):
         return f"{self.prefix}… ({self.user})"
 
 
+DEFAULT_PRIMARY_COLOR = "#1f73b7"
+
+
 class AccountSettings(models.Model):
     """Instance-wide settings an admin edits (one row, id 1). Policy lives in the database."""
 
@@ -167,6 +170,24 @@ class AccountSettings(models.Model):
         default=list,
         blank=True,
         help_text=_("File name endings refused as attachments, such as .exe"),
+    )
+    allow_registration = models.BooleanField(
+        _("customers can create an account"),
+        default=True,
+        help_text=_("People sign up in the portal and confirm their email address."),
+    )
+    company_name = models.CharField(
+        _("company name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown in the portal and the agent workspace instead of “Kefu”."),
+    )
+    logo = models.FileField(_("logo"), upload_to="branding/", blank=True, max_length=300)
+    primary_color = models.CharField(
+        _("primary colour"),
+        max_length=7,
+        default=DEFAULT_PRIMARY_COLOR,
+        help_text=_("Buttons and links, as #rrggbb."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 

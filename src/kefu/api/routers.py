@@ -12,4 +12,11 @@ ROUTERS: list[tuple[str, str]] = [
     ("kefu.tickets.api", "router"),
     ("kefu.tickets.api_config", "router"),
     ("kefu.tickets.api_views", "router"),
+    ("kefu.accounts.people_api", "router"),
+    ("kefu.accounts.people_api", "groups_router"),
+    ("kefu.crm.api", "router"),
+    ("kefu.search.api", "router"),
+    ("kefu.exports.api", "router"),
+    ("kefu.surveys.api", "router"),
+    ("kefu.sla.api", "router"),
 ]

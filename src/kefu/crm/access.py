@@ -26,3 +26,8 @@ def shared_organization_ids(user: User) -> list[int]:
             "pk", flat=True
         )
     )
+
+
+def can_manage_organizations(user: User, *, delete: bool = False) -> bool:
+    """Agents create and change organizations; only admins delete them (as in Zendesk)."""
+    return user.is_admin if delete else user.is_agent

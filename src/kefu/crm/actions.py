@@ -108,6 +108,34 @@ def delete_organization(organization: Organization) -> None:
     organization.delete()
 
 
+@transaction.atomic
+def create_or_update_organization(
+    *, external_id: str | None = None, changes: dict[str, object]
+) -> tuple[Organization, bool]:
+    """Zendesk's ``organizations/create_or_update``: the organization with this external id
+    (else, when no external id is given, the one with this name, ignoring case) is updated
+    with ``changes``; otherwise one is created. Returns ``(organization, created)``."""
+    changes = dict(changes)
+    external_id = changes.pop("external_id", external_id)  # type: ignore[assignment]
+    organization = None
+    if external_id:
+        organization = Organization.objects.filter(external_id=external_id).first()
+    elif changes.get("name"):
+        organization = Organization.objects.filter(
+            name__iexact=str(changes["name"]).strip()
+        ).first()
+    if organization is None:
+        unknown = set(changes) - UPDATABLE_ORGANIZATION_FIELDS
+        if unknown:
+            raise ValidationError({name: [_("This field cannot be changed.")] for name in unknown})
+        name = str(changes.pop("name", "") or "")
+        created = create_organization(name=name, external_id=external_id, **changes)  # type: ignore[arg-type]
+        return created, True
+    if external_id:
+        changes = {**changes, "external_id": external_id}
+    return update_organization(organization, **changes), False
+
+
 def organization_for_email(email: str) -> Organization | None:
     """The organization whose domain names include this address's domain, if exactly one."""
     domain = email.rsplit("@", 1)[-1].lower()
@@ -205,3 +233,17 @@ def find_or_create_end_user(*, email: str, name: str = "") -> User:
     if user is not None:
         return user
     return create_user(name=name, email=email, role=Role.END_USER)
+
+
+def set_identity_bouncing(*, type: str, value: str, bouncing: bool) -> Identity | None:
+    """Mark an address as bouncing (mail to it fails) or as working again; None if unknown."""
+    from kefu.core import clock
+
+    value = _normalize_identity(type, value)
+    identity = Identity.objects.filter(type=type, value=value).first()
+    if identity is None or identity.bouncing == bouncing:
+        return identity
+    identity.bouncing = bouncing
+    identity.bounced_at = clock.now() if bouncing else None
+    identity.save(update_fields=["bouncing", "bounced_at", "updated_at"])
+    return identity

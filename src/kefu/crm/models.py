@@ -87,6 +87,9 @@ class Identity(ObjectIdModel):
     value = models.CharField(_("value"), max_length=255)
     verified = models.BooleanField(_("verified"), default=False)
     primary = models.BooleanField(_("primary"), default=False)
+    # Email: mail to it bounced (a delivery status notification); cleared when they write again.
+    bouncing = models.BooleanField(_("bouncing"), default=False)
+    bounced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -18,6 +18,7 @@ from .api_imports import ImportEnvelope, ImportManyEnvelope, check_importer, imp
 from .api_input import first_comment, latest_audit_id, new_comment, ticket_data
 from .models import Audit, Ticket
 from .schemas import (
+    TICKET_INCLUDES,
     AuditList,
     CommentList,
     TicketAuditEnvelope,
@@ -25,6 +26,7 @@ from .schemas import (
     TicketInEnvelope,
     TicketList,
     TicketsEnvelope,
+    TicketShowEnvelope,
     TicketsInEnvelope,
     UpdateManyIn,
     UploadEnvelope,
@@ -91,10 +93,19 @@ def show_many(request: HttpRequest, ids: str) -> dict:
     return {"tickets": tickets_json(request, found)}
 
 
-@router.get("tickets/{int:ticket_id}", response=TicketEnvelope, summary="Show a ticket")
+@router.get(
+    "tickets/{int:ticket_id}",
+    response=TicketShowEnvelope,
+    exclude_unset=True,
+    summary="Show a ticket",
+)
 def show_ticket(request: HttpRequest, ticket_id: int) -> dict:
     ticket = access.access_ticket(current_user(request), ticket_id)
-    return {"ticket": ticket_json(request, ticket)}
+    data = ticket_json(request, ticket)
+    for name in request.GET.get("include", "").split(","):
+        if name.strip() in TICKET_INCLUDES:
+            data[name.strip()] = TICKET_INCLUDES[name.strip()](request, ticket)
+    return {"ticket": data}
 
 
 @router.post("tickets", response={201: TicketAuditEnvelope}, summary="Create a ticket")

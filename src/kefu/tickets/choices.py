@@ -67,6 +67,7 @@ class EventType(models.TextChoices):
     DELETE = "Delete"
     RESTORE = "Restore"
     MACRO_APPLIED = "AgentMacroReference"
+    SATISFACTION_RATING = "SatisfactionRating"
 
 
 class Restriction(models.TextChoices):

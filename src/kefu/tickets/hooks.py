@@ -11,7 +11,9 @@ A hook sees one :class:`TicketChange`. It may change the ticket further, always 
 ticket actions (``update_ticket`` with ``actor=None`` and ``via_channel=Channel.RULE``); such a
 nested change runs the hooks again with ``depth`` one higher, so a hook that must see the
 final state (SLA) acts only at ``depth == 0`` and a hook that must not re-enter itself
-(triggers) can tell. Raising fails the whole change: a hook that only schedules side effects
+(triggers) can tell. As in Zendesk, a nested change to the same ticket joins the audit of the
+change that caused it (its events carry their own ``via``) instead of writing a new audit.
+Raising fails the whole change: a hook that only schedules side effects
 (email, webhooks, indexing) must do so with ``transaction.on_commit`` and must not raise.
 
 Imports (``import_tickets``) do not run hooks: that history already happened elsewhere.
@@ -71,6 +73,9 @@ class _Registered:
 
 _hooks: dict[str, _Registered] = {}
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("kefu_ticket_hook_depth", default=0)
+_open_audit: contextvars.ContextVar["tuple[int, Audit] | None"] = contextvars.ContextVar(
+    "kefu_ticket_open_audit", default=None
+)
 _paused: contextvars.ContextVar[bool] = contextvars.ContextVar("kefu_hooks_off", default=False)
 
 
@@ -83,6 +88,13 @@ def register(name: str, hook: Hook, *, order: int = 100) -> None:
 
 def registered() -> list[str]:
     return [r.name for r in sorted(_hooks.values(), key=lambda r: (r.order, r.name))]
+
+
+def open_audit(ticket_id: int) -> "Audit | None":
+    """The audit of the change whose hooks are running on this ticket, for a nested change
+    to join (None outside hooks, or for another ticket)."""
+    current = _open_audit.get()
+    return current[1] if current is not None and current[0] == ticket_id else None
 
 
 def current_depth() -> int:
@@ -105,8 +117,10 @@ def run(change: TicketChange) -> None:
     if _paused.get():
         return
     token = _depth.set(change.depth + 1)
+    audit_token = _open_audit.set((change.ticket.pk, change.audit))
     try:
         for registered_hook in sorted(_hooks.values(), key=lambda r: (r.order, r.name)):
             registered_hook.hook(change)
     finally:
+        _open_audit.reset(audit_token)
         _depth.reset(token)

@@ -310,6 +310,8 @@ class AuditEvent(ObjectIdModel):
     comment = models.ForeignKey(
         Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # Set on events a business rule added to another change's audit: {"channel", "source"}.
+    via = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

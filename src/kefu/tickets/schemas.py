@@ -6,7 +6,7 @@ and satisfaction ratings for the whole list at once. ``ticket_json`` is the one-
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.http import HttpRequest
@@ -79,6 +79,19 @@ class TicketEnvelope(Schema):
     ticket: TicketOut
 
 
+class TicketShowOut(TicketOut):
+    slas: dict[str, Any] | None = None  # include=slas (the sla app's TICKET_INCLUDES entry)
+
+
+class TicketShowEnvelope(Schema):
+    ticket: TicketShowOut
+
+
+# ``?include=`` sideloads other apps add to a shown ticket: name -> fn(request, ticket) -> value.
+# Registered in the owning app's ready() (sla: "slas"), so tickets imports none of them.
+TICKET_INCLUDES: dict[str, Callable[[HttpRequest, Ticket], Any]] = {}
+
+
 class TicketList(PageFields):
     tickets: list[TicketOut]
 
@@ -144,7 +157,9 @@ def satisfaction_ratings(ticket_ids: Sequence[int]) -> dict[int, dict[str, Any]]
     The one place ratings enter the ticket JSON: the surveys app fills it in when it stores
     ratings. A ticket missing from the result shows ``null``.
     """
-    return {}
+    from kefu.surveys.schemas import ticket_ratings  # surveys builds on tickets, not back
+
+    return ticket_ratings(ticket_ids)
 
 
 def _field_list(fields: Sequence[TicketField], ticket: Ticket) -> list[dict[str, Any]]:
@@ -314,6 +329,8 @@ def _event_json(
     data["value"] = event.value
     if event.type == EventType.CHANGE:
         data["previous_value"] = event.previous_value
+    if event.via:
+        data["via"] = event.via
     return data
 
 

@@ -14,6 +14,7 @@ from .fields import (
 )
 from .imports import ImportedComment, ImportedTicket, import_tickets
 from .lifecycle import close_solved_tickets, delete_ticket, restore_ticket
+from .tags import delete_tag, rename_tag, tag_counts
 from .tickets import add_comment, create_ticket, update_ticket
 from .views import (
     MacroResult,
@@ -49,13 +50,16 @@ __all__ = [
     "create_view",
     "default_custom_status",
     "delete_macro",
+    "delete_tag",
     "delete_ticket",
     "delete_ticket_field",
     "delete_view",
     "find_upload",
     "import_tickets",
     "record_macro_use",
+    "rename_tag",
     "restore_ticket",
+    "tag_counts",
     "update_custom_status",
     "update_macro",
     "update_ticket",

@@ -14,11 +14,18 @@ from .data import NewComment
 
 
 class AuditWriter:
-    """Collects a change's events and writes them with one Audit."""
+    """Collects a change's events and writes them with one Audit.
+
+    With ``join`` (a change made by a hook while another change's hooks run, see
+    ``kefu.tickets.hooks``) the events are added to that audit instead, each carrying this
+    change's ``via`` — the way Zendesk shows a trigger's changes inside the update that fired it.
+    """
 
     def __init__(self, ticket: Ticket, *, author: User | None, via_channel: str,
-                 via_source: dict[str, Any], created_at: dt.datetime) -> None:  # fmt: skip
+                 via_source: dict[str, Any], created_at: dt.datetime,
+                 join: Audit | None = None) -> None:  # fmt: skip
         self.ticket = ticket
+        self.join = join
         self.author = author
         self.via_channel = via_channel
         self.via_source = via_source
@@ -29,7 +36,11 @@ class AuditWriter:
     def reserve_comment_id(self) -> int:
         """Ids of a comment, this audit and the events so far, in one round trip."""
         missing = [event for event in self.events if event.pk is None]
-        comment_id, self._audit_id, *event_ids = allocate_ids(2 + len(missing))
+        if self.join is not None:
+            self._audit_id = self.join.pk
+            comment_id, *event_ids = allocate_ids(1 + len(missing))
+        else:
+            comment_id, self._audit_id, *event_ids = allocate_ids(2 + len(missing))
         for event, event_id in zip(missing, event_ids, strict=True):
             event.pk = event_id
         return comment_id
@@ -56,6 +67,15 @@ class AuditWriter:
             return None
         # At most one round trip for the ids still missing (none after reserve_comment_id).
         missing = [event for event in self.events if event.pk is None]
+        if self.join is not None:
+            for event, event_id in zip(missing, allocate_ids(len(missing)), strict=True):
+                event.pk = event_id
+            via = {"channel": self.via_channel, "source": self.via_source}
+            for event in self.events:
+                event.audit = self.join
+                event.via = via
+            AuditEvent.objects.bulk_create(self.events)
+            return self.join
         needed = len(missing) + (1 if self._audit_id is None else 0)
         ids = allocate_ids(needed) if needed else []
         audit_id = self._audit_id if self._audit_id is not None else ids.pop(0)

@@ -99,6 +99,7 @@ def create_ticket_field(
     visible_in_portal: bool = False,
     editable_in_portal: bool = False,
     regexp_for_validation: str = "",
+    description_in_portal: str = "",
     tag: str = "",
     options: Sequence[OptionSpec | Mapping[str, Any]] | None = None,
 ) -> TicketField:
@@ -120,6 +121,7 @@ def create_ticket_field(
         visible_in_portal=visible_in_portal,
         editable_in_portal=editable_in_portal,
         regexp_for_validation=regexp_for_validation,
+        description_in_portal=description_in_portal,
         tag=(normalize_tags([tag]) or [""])[0] if tag else "",
     )
     _check_field_config(field, cleaned if cleaned is not None else None)

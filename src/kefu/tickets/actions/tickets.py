@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kefu.accounts.actions import normalize_tags
+from kefu.accounts.choices import Role
 from kefu.accounts.models import GroupMembership, User
 from kefu.core import clock
 from kefu.crm.actions import default_organization
@@ -316,6 +317,9 @@ def update_ticket(
             )
         if "status" in fields_set and data.status != Status.SOLVED:
             raise PermissionDenied(_("Customers can only mark their request as solved."))
+    is_light_agent = actor is not None and actor.role == Role.LIGHT_AGENT
+    if is_light_agent and fields_set - {"via_channel", "via_source"}:
+        raise PermissionDenied(_("Light agents cannot change ticket fields."))
     if not fields_set - {"via_channel", "via_source"} and comment is None:
         return ticket
     now = clock.now()
@@ -327,6 +331,7 @@ def update_ticket(
         via_channel=via_channel,
         via_source=data.via_source or (comment.via_source if comment else {}),
         created_at=now,
+        join=hooks.open_audit(ticket.pk),
     )
     previous_tags = list(ticket.tags)
 
@@ -503,6 +508,8 @@ def update_ticket(
     if comment is not None:
         check_attachments(comment.attachments, actor)
         public = comment.public or is_end_user
+        if public and is_light_agent:
+            raise PermissionDenied(_("Light agents can only add internal notes."))
         author = comment_author(comment.author, actor)
         if author is None:
             raise field_error("comment", _("A comment needs an author."))

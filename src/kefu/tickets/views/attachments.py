@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest
 
-from .access import visible_attachments
+from ..access import visible_attachments
 
 
 @login_required

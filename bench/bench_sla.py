@@ -1,0 +1,187 @@
+#!/usr/bin/env python
+"""SLA benchmark (issue 7): evaluation cost per ticket update, re-evaluating open tickets after
+a policy change, and the breach scan's query plan.
+
+Not a test: it prints figures for bench/RESULTS.md.
+
+    .venv/bin/python bench/bench_sla.py                        # SQLite in a temp dir
+    .venv/bin/python bench/bench_sla.py --tickets 100000 \\
+        --database-url postgres://postgres@127.0.0.1:5432/kefu_bench_sla   # dropped, recreated
+
+Steps: migrate a fresh database; a Shanghai office schedule with China's 2026 holidays and a
+policy with four targets; ``--tickets`` open tickets (created with hooks paused, then given a
+first SLA evaluation by the re-evaluation itself); then (a) p50/p99 of ``update_ticket``
+(an agent's public reply) with and without the SLA hook, and of ``evaluate_ticket`` alone;
+(b) ``reevaluate_tickets`` over all open tickets; (c) the breach scan's plan and time.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="default: SQLite in a temporary directory")
+    parser.add_argument("--tickets", type=int, default=5_000, help="open tickets (5,000)")
+    parser.add_argument("--runs", type=int, default=200, help="timed updates per measurement")
+    return parser.parse_args()
+
+
+def reset_postgres(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name or name in {"postgres", "template0", "template1"}:
+        raise SystemExit(f"Refusing to drop database {name!r}")
+    maintenance = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://")
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def configure(args: argparse.Namespace) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="kefu-bench-sla-"))
+    url = args.database_url or f"sqlite:///{data_dir / 'kefu.sqlite3'}"
+    if url.startswith("postgres"):
+        reset_postgres(url)
+    os.environ["KEFU_DATA_DIR"] = str(data_dir)
+    os.environ["KEFU_DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "kefu.settings"
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def pct(samples: list[float], p: int) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[p - 1]
+
+
+def main() -> None:
+    args = parse_args()
+    configure(args)
+    import datetime as dt
+
+    from django.db import connection
+
+    from kefu.accounts import actions as accounts
+    from kefu.accounts.choices import Role
+    from kefu.core import clock
+    from kefu.sla import actions as sla
+    from kefu.sla.models import SlaMetricState
+    from kefu.tickets import hooks
+    from kefu.tickets.actions import NewComment, TicketData, create_ticket, update_ticket
+    from kefu.tickets.models import Ticket
+
+    print(f"database: {connection.vendor}, tickets: {args.tickets}")
+    group = accounts.create_group(name="Support", default=True)
+    agent = accounts.create_user(
+        name="Agent", email="agent@bench.test", role=Role.AGENT, groups=[group]
+    )
+    customer = accounts.create_user(name="Customer", email="customer@bench.test")
+    day = 24 * 60
+    schedule = sla.create_schedule(
+        name="Office",
+        time_zone="Asia/Shanghai",
+        intervals=[{"start_time": d * day + 540, "end_time": d * day + 1080} for d in range(1, 6)],
+    )
+    sla.load_china_holidays(schedule, years=[2026])
+    metrics = {
+        "first_reply_time": 60,
+        "next_reply_time": 120,
+        "requester_wait_time": 960,
+        "agent_work_time": 960,
+    }
+    policy_metrics = [
+        {"priority": p, "metric": m, "target": t, "business_hours": True}
+        for p in ("low", "normal", "high", "urgent")
+        for m, t in metrics.items()
+    ]
+    sla.create_policy(title="Standard", filter={}, policy_metrics=policy_metrics)
+
+    start = dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC)
+    created = time.perf_counter()
+    with hooks.paused(), clock.frozen_at(start):
+        for n in range(args.tickets):
+            create_ticket(
+                actor=customer,
+                data=TicketData(subject=f"Ticket {n}", priority="normal"),
+                comment=NewComment(body="Help"),
+            )
+    print(f"created {args.tickets} tickets in {time.perf_counter() - created:.1f} s (no hooks)")
+
+    # (b) re-evaluate every open ticket (the first evaluation of each: the costliest case).
+    with clock.frozen_at(start + dt.timedelta(hours=1)):
+        began = time.perf_counter()
+        done = sla.reevaluate_tickets(open_only=True)
+        took = time.perf_counter() - began
+    print(
+        f"(b) reevaluate_tickets: {done} tickets in {took:.1f} s "
+        f"({took / max(done, 1) * 1000:.2f} ms per ticket; "
+        f"100,000 would take ~{took / max(done, 1) * 100_000:.0f} s)"
+    )
+    with clock.frozen_at(start + dt.timedelta(hours=1)):
+        began = time.perf_counter()
+        sla.reevaluate_tickets(open_only=True)
+        again = time.perf_counter() - began
+    print(f"    again, nothing changed: {again:.1f} s")
+
+    # (a) an agent's public reply, with and without the SLA hook.
+    tickets = list(Ticket.objects.order_by("pk")[: args.runs * 2])
+    with_hook: list[float] = []
+    without_hook: list[float] = []
+    evaluate_only: list[float] = []
+    at = start + dt.timedelta(hours=2)
+    for index, ticket in enumerate(tickets):
+        at += dt.timedelta(seconds=1)
+        with clock.frozen_at(at):
+            began = time.perf_counter()
+            if index % 2:
+                update_ticket(ticket, actor=agent, comment=NewComment(body="Reply"))
+                with_hook.append((time.perf_counter() - began) * 1000)
+                began = time.perf_counter()
+                sla.evaluate_ticket(ticket)
+                evaluate_only.append((time.perf_counter() - began) * 1000)
+            else:
+                with hooks.paused():
+                    update_ticket(ticket, actor=agent, comment=NewComment(body="Reply"))
+                without_hook.append((time.perf_counter() - began) * 1000)
+    print(
+        f"(a) update_ticket p50 {statistics.median(with_hook):.2f} ms with the SLA hook, "
+        f"{statistics.median(without_hook):.2f} ms without: "
+        f"+{statistics.median(with_hook) - statistics.median(without_hook):.2f} ms p50; "
+        f"evaluate_ticket alone p50 {statistics.median(evaluate_only):.2f} ms, "
+        f"p99 {pct(evaluate_only, 99):.2f} ms"
+    )
+
+    # (c) the breach scan reads only due rows through the partial index.
+    due = SlaMetricState.objects.filter(
+        breach_recorded_at__isnull=True, breach_at__lte=start
+    ).values_list("pk", "breach_at")
+    print("(c) breach scan plan:", due.explain())
+    with clock.frozen_at(start + dt.timedelta(hours=1)):
+        began = time.perf_counter()
+        sla.record_due_events()
+        print(
+            f"    record_due_events with nothing due: {(time.perf_counter() - began) * 1000:.2f} ms"
+            f" over {SlaMetricState.objects.count()} metric rows"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Channels: one folder per way customers reach Kefu (portal, email, chat, ...)."""

@@ -1,0 +1,573 @@
+"""Inbound mail: store the raw bytes first, then process them into a ticket or a comment.
+
+``store_inbound`` commits the bytes (one row per support address the message was for) and
+schedules ``process_inbound`` after the commit. Processing is idempotent: it claims the row
+(``state == received``) under a row lock, and a failure rolls everything back and quarantines
+the row with the error — the next message is not held up. ``retry_inbound`` tries again.
+
+Threading (first match wins):
+1. the per-ticket reply address the message was sent to (``support+t123-…@``, signed);
+2. ``In-Reply-To``/``References`` naming a message of a ticket (inbound or outbound);
+3. a ``[#123]`` subject tag — only when the sender takes part in ticket 123 (its requester,
+   an email CC, a follower, or an agent), so nobody can write into someone else's ticket by
+   guessing a number.
+Otherwise a new ticket. A matched ticket that is closed gets a follow-up ticket instead;
+a deleted one is ignored. A reply matched by address or headers from someone who is not on
+the ticket adds them as an email CC (Zendesk's behaviour with CCs on).
+"""
+
+import datetime as dt
+import functools
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.tasks import task
+from django.urls import reverse
+
+from kefu.accounts.actions import create_user
+from kefu.accounts.models import User
+from kefu.core import clock
+from kefu.crm.actions import find_user_by_identity, set_identity_bouncing
+from kefu.crm.choices import IdentityType
+from kefu.tickets.actions import NewComment, TicketData, create_ticket, create_upload, update_ticket
+from kefu.tickets.choices import Channel, Status
+from kefu.tickets.models import Attachment, Ticket
+
+from .addresses import find_support_address, is_support_address, ticket_id_from_reply_address
+from .choices import InboundState, SuspensionCause
+from .folding import fold_html, fold_text
+from .models import EmailSettings, InboundMessage, Mailbox, OutboundMessage, SupportAddress
+from .parsing import ParsedEmail, message_ids, parse_email
+from .protection import automated_reason, read_bounce, suppress_automatic_mail
+
+log = logging.getLogger(__name__)
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_MESSAGE_ID_HEADER = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
+_SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+class Quarantine(Exception):
+    """A message Kefu cannot turn into a ticket as it is (the reason is kept with it)."""
+
+
+def key_of(message_id: str) -> str:
+    return hashlib.sha256(message_id.strip().lower().encode("utf-8", "replace")).hexdigest()
+
+
+def max_email_bytes() -> int:
+    return settings.MAX_EMAIL_MB * 1024 * 1024
+
+
+def _header_message_id(raw: bytes) -> str:
+    end = _HEADER_END.search(raw)
+    head = raw[: end.start()] if end else raw[:65536]
+    match = _MESSAGE_ID_HEADER.search(head)
+    if match is None:
+        return ""
+    found = message_ids(match.group(1).decode("ascii", "replace"))
+    return found[0][:995] if found else ""
+
+
+# --- Storing ----------------------------------------------------------------------------------
+
+
+def store_inbound(
+    *,
+    raw: bytes,
+    recipients: list[str],
+    envelope_from: str = "",
+    source: str = "smtp",
+    mailbox: Mailbox | None = None,
+) -> list[InboundMessage]:
+    """Commit ``raw`` once per recipient and schedule processing; return the rows.
+
+    A message already stored for a recipient (same Message-ID, or same bytes when it has
+    none) is not stored again: the existing row is returned. A message over
+    ``KEFU_MAX_EMAIL_MB`` is stored quarantined (kept, not processed until an admin retries
+    it). Returns only after the commit: callers acknowledge the message afterwards.
+    """
+    digest = hashlib.sha256(raw).hexdigest()
+    message_id = _header_message_id(raw)
+    message_key = key_of(message_id) if message_id else digest
+    oversized = len(raw) > max_email_bytes()
+    rows: list[InboundMessage] = []
+    created: list[int] = []
+    with transaction.atomic():
+        for recipient in dict.fromkeys(r.strip().lower() for r in recipients if r.strip()):
+            existing = InboundMessage.objects.filter(
+                recipient=recipient, message_key=message_key
+            ).first()
+            if existing is not None:
+                rows.append(existing)
+                continue
+            row = InboundMessage(
+                recipient=recipient,
+                message_id=message_id,
+                message_key=message_key,
+                sha256=digest,
+                size=len(raw),
+                raw=raw,
+                envelope_from=envelope_from[:255],
+                source=source,
+                mailbox=mailbox,
+                received_at=clock.now(),
+            )
+            if oversized:
+                row.state = InboundState.QUARANTINED
+                row.error = (
+                    f"The message is {len(raw) / 1048576:.1f} MB, larger than "
+                    f"KEFU_MAX_EMAIL_MB={settings.MAX_EMAIL_MB}; retry it to process it anyway."
+                )
+            try:
+                with transaction.atomic():
+                    row.save(force_insert=True)
+            except IntegrityError:  # stored by a concurrent delivery a moment ago
+                rows.append(
+                    InboundMessage.objects.get(recipient=recipient, message_key=message_key)
+                )
+                continue
+            rows.append(row)
+            if not oversized:
+                created.append(row.pk)
+        for pk in created:
+            transaction.on_commit(functools.partial(enqueue_processing, pk))
+    return rows
+
+
+def enqueue_processing(inbound_id: int) -> None:
+    try:
+        process_inbound_task.enqueue(inbound_id)
+    except Exception:  # the sweeper (process_pending) picks it up later
+        log.exception("could not enqueue processing of inbound email %s", inbound_id)
+
+
+# --- Processing -------------------------------------------------------------------------------
+
+
+@task()
+def process_inbound_task(inbound_id: int) -> str:
+    return process_inbound(inbound_id)
+
+
+@task()
+def process_pending_task() -> int:
+    return process_pending(older_than=dt.timedelta(minutes=1))
+
+
+def process_pending(*, older_than: dt.timedelta = dt.timedelta(0), limit: int = 1000) -> int:
+    """Process messages still waiting (their task was lost, say, in a crash); return the count."""
+    cutoff = clock.now() - older_than
+    ids = list(
+        InboundMessage.objects.filter(state=InboundState.RECEIVED, received_at__lte=cutoff)
+        .order_by("received_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in ids:
+        process_inbound(pk)
+    return len(ids)
+
+
+def process_inbound(inbound_id: int, *, force: bool = False) -> str:
+    """Turn a stored message into a ticket or comment, exactly once; return its new state.
+
+    ``force`` skips the rate limit (recovering a suspended message). Any error quarantines the
+    message with the error text and returns normally, so a queue of messages keeps flowing.
+    """
+    try:
+        with transaction.atomic():
+            inbound = (
+                InboundMessage.objects.select_for_update()
+                .filter(pk=inbound_id, state=InboundState.RECEIVED)
+                .first()
+            )
+            if inbound is None:
+                return (
+                    InboundMessage.objects.filter(pk=inbound_id)
+                    .values_list("state", flat=True)
+                    .first()
+                    or "missing"
+                )
+            inbound.attempts += 1
+            _process(inbound, force=force)
+            inbound.processed_at = clock.now()
+            inbound.save()
+            return inbound.state
+    except Exception as exc:
+        reason = _describe(exc)
+        log.warning("inbound email %s quarantined: %s", inbound_id, reason)
+        InboundMessage.objects.filter(pk=inbound_id, state=InboundState.RECEIVED).update(
+            state=InboundState.QUARANTINED,
+            error=reason[:10000],
+            processed_at=clock.now(),
+            attempts=F("attempts") + 1,
+        )
+        return InboundState.QUARANTINED
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return (
+            "; ".join(
+                f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items()
+            )
+            if hasattr(exc, "error_dict")
+            else " ".join(exc.messages)
+        )
+    if isinstance(exc, Quarantine):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _process(inbound: InboundMessage, *, force: bool) -> None:
+    parsed = parse_email(bytes(inbound.raw))
+    sender = parsed.sender or (
+        ("", inbound.envelope_from.lower()) if inbound.envelope_from else None
+    )
+    inbound.subject = parsed.subject[:500]
+    if sender is None or "@" not in sender[1]:
+        raise Quarantine("The message has no sender address (From).")
+    inbound.sender = sender[1][:255]
+    inbound.automated = automated_reason(parsed)[:100]
+    address = find_support_address(inbound.recipient)
+
+    bounce = read_bounce(parsed)
+    if bounce is not None:
+        _record_bounce(inbound, bounce)
+        inbound.state = InboundState.PROCESSED
+        return
+    if is_support_address(sender[1]):
+        _suspend(inbound, SuspensionCause.FROM_SUPPORT_ADDRESS)
+        return
+    # The same message sent to two of our addresses: one comment, on one ticket.
+    twin = (
+        InboundMessage.objects.filter(message_key=inbound.message_key, comment__isnull=False)
+        .exclude(pk=inbound.pk)
+        .first()
+    )
+    if twin is not None:
+        inbound.ticket_id, inbound.comment_id = twin.ticket_id, twin.comment_id
+        inbound.state = InboundState.PROCESSED
+        return
+    if not force and _over_rate_limit(inbound):
+        _suspend(inbound, SuspensionCause.RATE_LIMIT)
+        return
+
+    person = _person(sender, parsed)
+    with suppress_automatic_mail(inbound.automated) if inbound.automated else _nothing():
+        ticket = _thread(inbound, parsed, person)
+        if ticket is None:
+            _new_ticket(inbound, parsed, person, address)
+        else:
+            _reply(inbound, parsed, person, ticket)
+    inbound.state = InboundState.PROCESSED
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+def _suspend(inbound: InboundMessage, cause: str) -> None:
+    inbound.state = InboundState.SUSPENDED
+    inbound.suspension_cause = cause
+
+
+def _over_rate_limit(inbound: InboundMessage) -> bool:
+    limit = EmailSettings.load().sender_rate_limit
+    if not limit:
+        return False
+    since = clock.now() - dt.timedelta(hours=1)
+    recent = (
+        InboundMessage.objects.filter(sender=inbound.sender, received_at__gte=since)
+        .filter(state__in=[InboundState.PROCESSED, InboundState.SUSPENDED])
+        .exclude(pk=inbound.pk)
+        .count()
+    )
+    return recent >= limit
+
+
+def _person(sender: tuple[str, str], parsed: ParsedEmail) -> User:
+    name, address = sender
+    person = find_user_by_identity(type=IdentityType.EMAIL, value=address)
+    if person is None:
+        text = parsed.subject + parsed.text[:500]
+        person = create_user(
+            name=name or address.split("@")[0],
+            email=address if not User.objects.filter(email=address).exists() else None,
+            locale="zh-hans" if _CJK.search(text) else "",
+        )
+        if person.email is None:
+            from kefu.crm.actions import add_identity
+
+            add_identity(user=person, type=IdentityType.EMAIL, value=address)
+    else:
+        # They write from it again: it works.
+        set_identity_bouncing(type=IdentityType.EMAIL, value=address, bouncing=False)
+    return person
+
+
+def _participant(ticket: Ticket, person: User) -> bool:
+    if person.is_agent or ticket.requester_id == person.pk:
+        return True
+    return (
+        ticket.email_ccs.filter(pk=person.pk).exists()
+        or ticket.followers.filter(pk=person.pk).exists()
+    )
+
+
+def _thread(inbound: InboundMessage, parsed: ParsedEmail, person: User) -> Ticket | None:
+    ticket: Ticket | None = None
+    ticket_id = ticket_id_from_reply_address(inbound.recipient)
+    if ticket_id is None and parsed.thread_ids:
+        keys = [key_of(m) for m in parsed.thread_ids[:50]]
+        ticket_id = (
+            InboundMessage.objects.filter(message_key__in=keys, ticket__isnull=False)
+            .values_list("ticket_id", flat=True)
+            .first()
+        ) or (
+            OutboundMessage.objects.filter(message_key__in=keys)
+            .values_list("ticket_id", flat=True)
+            .first()
+        )
+    if ticket_id is not None:
+        ticket = Ticket.objects.filter(pk=ticket_id, deleted_at__isnull=True).first()
+    if ticket is None:
+        for match in _SUBJECT_TAG.finditer(parsed.subject):
+            candidate = Ticket.objects.filter(
+                pk=int(match.group(1)), deleted_at__isnull=True
+            ).first()
+            if candidate is not None and _participant(candidate, person):
+                ticket = candidate
+                break
+    return ticket
+
+
+def _cc_people(parsed: ParsedEmail, sender: str) -> list[User]:
+    people: list[User] = []
+    for name, address in [*parsed.to, *parsed.cc]:
+        if address == sender or is_support_address(address):
+            continue
+        person = find_user_by_identity(type=IdentityType.EMAIL, value=address)
+        if person is None:
+            try:
+                person = create_user(name=name or address.split("@")[0], email=address)
+            except ValidationError:
+                continue  # not a usable address: leave it out rather than fail the message
+        people.append(person)
+    return people[:48]
+
+
+def _comment(
+    inbound: InboundMessage, parsed: ParsedEmail, author: User, *, public: bool = True
+) -> NewComment:
+    attachments: list[Attachment] = []
+    skipped: list[str] = []
+    cid_urls: dict[str, str] = {}
+    for part in parsed.attachments:
+        try:
+            upload = create_upload(
+                uploader=author,
+                file_name=part.file_name,
+                content=part.data,
+                content_type=part.content_type,
+                inline=part.inline,
+            )
+        except ValidationError as exc:
+            skipped.append(f"{part.file_name}: {' '.join(exc.messages)}")
+            continue
+        attachments.append(upload)
+        if part.content_id:
+            cid_urls[part.content_id.lower()] = reverse(
+                "tickets:attachment_download", args=[upload.pk, upload.file_name]
+            )
+    folded = False
+    html = ""
+    text = ""
+    if parsed.html.strip():
+        html, folded = fold_html(parsed.html)
+
+        def to_url(match: re.Match[str]) -> str:
+            url = cid_urls.get(match.group(2).strip().lower())
+            return f"{match.group(1)}{url}" if url else match.group(0)
+
+        html = re.sub(r"""(src=["']?)cid:([^"'\s>]+)""", to_url, html, flags=re.I)
+    else:
+        text, folded = fold_text(parsed.text)
+    if not html and not text.strip() and not attachments:
+        text = "(no content)"
+    return NewComment(
+        body=text,
+        html_body=html,
+        public=public,
+        author=author,
+        attachments=attachments,
+        via_channel=Channel.EMAIL,
+        via_source=_via(inbound, parsed),
+        metadata={
+            "email": {
+                "inbound_id": inbound.pk,
+                "message_id": parsed.message_id,
+                "folded": folded,
+                "automated": inbound.automated,
+                "skipped_attachments": skipped,
+                "to": [a for _n, a in parsed.to],
+                "cc": [a for _n, a in parsed.cc],
+            }
+        },
+    )
+
+
+def _via(inbound: InboundMessage, parsed: ParsedEmail) -> dict[str, object]:
+    name, address = parsed.sender or ("", inbound.sender)
+    return {
+        "from": {"address": address, "name": name},
+        "to": {"address": inbound.recipient, "name": ""},
+        "rel": None,
+    }
+
+
+def _new_ticket(
+    inbound: InboundMessage,
+    parsed: ParsedEmail,
+    person: User,
+    address: SupportAddress | None,
+    *,
+    followup_of: Ticket | None = None,
+) -> None:
+    cc = _cc_people(parsed, person.email or inbound.sender)
+    data = TicketData(
+        subject=parsed.subject.strip()[:500] or None,
+        requester=person,
+        submitter=person,
+        via_channel=Channel.EMAIL,
+        via_source=_via(inbound, parsed),
+        email_ccs=[p for p in cc if not p.is_agent],
+        followers=[p for p in cc if p.is_agent],
+    )
+    if address is not None and address.group_id is not None:
+        data.group = address.group
+    if followup_of is not None:
+        data.add_tags = ["followup"]
+    ticket = create_ticket(actor=None, data=data, comment=_comment(inbound, parsed, person))
+    # Saved now so mail written about this ticket (the acknowledgement) answers this message.
+    InboundMessage.objects.filter(pk=inbound.pk).update(ticket=ticket)
+    inbound.ticket = ticket
+    inbound.comment = ticket.comments.order_by("created_at", "id").first()
+    if not inbound.automated and not person.is_agent:
+        from .outbound import queue_acknowledgement
+
+        queue_acknowledgement(ticket=ticket, recipient=person)
+
+
+def _reply(inbound: InboundMessage, parsed: ParsedEmail, person: User, ticket: Ticket) -> None:
+    if ticket.status == Status.CLOSED:
+        _new_ticket(
+            inbound, parsed, person, find_support_address(inbound.recipient), followup_of=ticket
+        )
+        return
+    cc = _cc_people(parsed, person.email or inbound.sender)
+    current_ccs = list(ticket.email_ccs.all())
+    new_ccs = [p for p in cc if not p.is_agent and p not in current_ccs]
+    if not person.is_agent and not _participant(ticket, person):
+        new_ccs.append(person)
+    data = TicketData(via_channel=Channel.EMAIL, via_source=_via(inbound, parsed))
+    if new_ccs:
+        data.email_ccs = current_ccs + new_ccs
+    agents = [p for p in cc if p.is_agent]
+    if agents and person.is_agent:
+        data.followers = list({*ticket.followers.all(), *agents})
+    InboundMessage.objects.filter(pk=inbound.pk).update(ticket=ticket)
+    update_ticket(ticket, actor=person, data=data, comment=_comment(inbound, parsed, person))
+    if agents and not person.is_agent:
+        followers = list({*ticket.followers.all(), *agents})
+        update_ticket(
+            ticket, actor=None, data=TicketData(followers=followers, via_channel=Channel.EMAIL)
+        )
+    inbound.ticket = ticket
+    inbound.comment = ticket.comments.order_by("-created_at", "-id").first()
+
+
+def _record_bounce(inbound: InboundMessage, bounce: object) -> None:
+    from .outbound import record_bounce
+
+    record_bounce(inbound=inbound, bounce=bounce)  # type: ignore[arg-type]
+
+
+# --- Quarantine and suspended tickets ---------------------------------------------------------
+
+
+def failed_messages() -> "list[InboundMessage]":
+    """Quarantined messages, newest first (``kefu email failed``)."""
+    return list(
+        InboundMessage.objects.filter(state=InboundState.QUARANTINED)
+        .defer("raw")
+        .order_by("-received_at", "-id")
+    )
+
+
+def retry_inbound(inbound: InboundMessage) -> str:
+    """Process a quarantined (or suspended) message again, after a fix; return its state."""
+    if inbound.state not in (InboundState.QUARANTINED, InboundState.SUSPENDED):
+        raise ValidationError(
+            {"state": [f"Only quarantined or suspended messages are retried, not {inbound.state}."]}
+        )
+    force = inbound.state == InboundState.SUSPENDED
+    InboundMessage.objects.filter(pk=inbound.pk, state=inbound.state).update(
+        state=InboundState.RECEIVED, error="", suspension_cause=""
+    )
+    return process_inbound(inbound.pk, force=force)
+
+
+def suspended_tickets() -> "list[InboundMessage]":
+    """Zendesk's suspended tickets: messages held back for review, newest first."""
+    return list(
+        InboundMessage.objects.filter(state=InboundState.SUSPENDED)
+        .defer("raw")
+        .order_by("-received_at", "-id")
+    )
+
+
+def recover_suspended(inbound: InboundMessage) -> str:
+    """Let a suspended message through: it becomes a ticket or comment."""
+    if inbound.state != InboundState.SUSPENDED:
+        raise ValidationError({"state": ["This message is not suspended."]})
+    return retry_inbound(inbound)
+
+
+def delete_suspended(inbound: InboundMessage) -> None:
+    """Discard a suspended message (the row stays, marked deleted, without its bytes)."""
+    if inbound.state != InboundState.SUSPENDED:
+        raise ValidationError({"state": ["This message is not suspended."]})
+    InboundMessage.objects.filter(pk=inbound.pk).update(
+        state=InboundState.DELETED, raw=b"", processed_at=clock.now()
+    )
+
+
+@dataclass
+class OriginalMessage:
+    subject: str
+    sender: str
+    html: str
+    text: str
+
+
+def original_of(inbound: InboundMessage) -> OriginalMessage:
+    """The whole message as received (for the "show original" view)."""
+    parsed = parse_email(bytes(inbound.raw))
+    return OriginalMessage(
+        subject=parsed.subject,
+        sender=parsed.sender[1] if parsed.sender else inbound.envelope_from,
+        html=parsed.html,
+        text=parsed.text,
+    )

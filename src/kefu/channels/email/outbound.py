@@ -1,0 +1,506 @@
+"""Outbound mail: agent replies, notifications and acknowledgements.
+
+Every email is first an ``OutboundMessage`` row written in the caller's transaction (its
+Message-ID fixed before it leaves, so replies to it thread); ``send_outbound`` runs after the
+commit as a task. A failed attempt is retried with backoff (1, 5, 15, 60, 240 minutes) by the
+scheduler job ``email.retry_outbound``; after the last attempt the message is ``failed`` and an
+internal note on the ticket says so.
+
+Which tickets get agent replies by email: every ticket whose requester has an email address —
+as in Zendesk, where a reply on a web-form or API ticket also reaches the customer by email.
+Addresses marked as bouncing are left out.
+"""
+
+import datetime as dt
+import logging
+import secrets
+import smtplib
+from collections.abc import Callable, Iterable
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.tasks import task
+from django.utils.html import escape
+
+from kefu.accounts.choices import Role
+from kefu.accounts.models import User
+from kefu.core import clock
+from kefu.core.html import sanitize_html
+from kefu.crm.actions import set_identity_bouncing
+from kefu.crm.choices import IdentityType
+from kefu.crm.models import Identity
+from kefu.tickets import hooks
+from kefu.tickets.actions import NewComment, TicketData, update_ticket
+from kefu.tickets.choices import Channel
+from kefu.tickets.models import Attachment, Comment, Ticket
+
+from .addresses import default_support_address, find_support_address, reply_address
+from .choices import OutboundKind, OutboundState
+from .defaults import DEFAULT_EXPECTED_RESPONSE
+from .folding import REPLY_MARKER
+from .inbound import key_of
+from .models import EmailSettings, InboundMessage, OutboundMessage, SupportAddress
+from .protection import Bounce, automatic_mail_suppressed
+from .rendering import check_template, locale_of, render_html, render_text, ticket_context
+
+log = logging.getLogger(__name__)
+
+BACKOFF_MINUTES = (1, 5, 15, 60, 240)
+MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # in total per email; larger files stay as links
+STUCK_SENDING = dt.timedelta(minutes=10)
+
+# Who says when a customer can expect an answer (the SLA app registers one): (ticket, locale)
+# -> text, or None to let the next one (and finally the admin's text) speak.
+EXPECTED_RESPONSE_PROVIDERS: list[Callable[[Ticket, str], str | None]] = []
+
+
+# --- Addresses --------------------------------------------------------------------------------
+
+
+def support_address_of(ticket: Ticket) -> SupportAddress | None:
+    """The address the ticket's conversation uses: where it was sent to, else the default."""
+    to = (ticket.via_source or {}).get("to") or {}
+    address = to.get("address") if isinstance(to, dict) else None
+    found = find_support_address(address) if address else None
+    return found or default_support_address()
+
+
+def _bouncing(addresses: Iterable[str]) -> set[str]:
+    return set(
+        Identity.objects.filter(
+            type=IdentityType.EMAIL, value__in=list(addresses), bouncing=True
+        ).values_list("value", flat=True)
+    )
+
+
+def _deliverable(people: Iterable[User], *, exclude: User | None = None) -> list[User]:
+    seen: dict[str, User] = {}
+    for person in people:
+        if not person.email or (exclude is not None and person.pk == exclude.pk):
+            continue
+        if not person.is_active or person.suspended:
+            continue
+        seen.setdefault(person.email, person)
+    bouncing = _bouncing(seen)
+    return [p for email, p in seen.items() if email not in bouncing]
+
+
+def _thread_headers(ticket: Ticket) -> tuple[str, list[str]]:
+    """(In-Reply-To, References) for the next email on ``ticket``."""
+    inbound = list(
+        InboundMessage.objects.filter(ticket=ticket)
+        .exclude(message_id="")
+        .order_by("received_at", "id")
+        .values_list("received_at", "message_id")
+    )
+    outbound = list(
+        OutboundMessage.objects.filter(ticket=ticket)
+        .order_by("created_at", "id")
+        .values_list("created_at", "message_id")
+    )
+    chain = [m for _at, m in sorted(inbound + outbound, key=lambda pair: pair[0])]
+    chain = list(dict.fromkeys(chain))
+    references = chain[:1] + chain[1:][-19:] if chain else []
+    in_reply_to = inbound[-1][1] if inbound else (chain[-1] if chain else "")
+    return in_reply_to, references
+
+
+def _new_message_id(ticket: Ticket, address: SupportAddress | None) -> str:
+    domain = (address.email if address else settings.DEFAULT_FROM_EMAIL).rpartition("@")[2]
+    return f"<kefu.{ticket.pk}.{secrets.token_hex(8)}@{domain or 'localhost'}>"
+
+
+def _tagged(subject: str, ticket: Ticket) -> str:
+    tag = f"[#{ticket.pk}]"
+    return subject if tag in subject else f"{tag} {subject}"
+
+
+def _create(
+    *,
+    ticket: Ticket,
+    kind: str,
+    recipients: list[User],
+    cc: list[User],
+    subject: str,
+    text: str,
+    html: str,
+    from_name: str,
+    comment: Comment | None = None,
+    reason: str = "",
+    automatic: bool,
+) -> OutboundMessage:
+    address = support_address_of(ticket)
+    in_reply_to, references = _thread_headers(ticket)
+    message_id = _new_message_id(ticket, address)
+    from_email = address.email if address else settings.DEFAULT_FROM_EMAIL
+    headers = {"X-Kefu-Ticket-Id": str(ticket.pk)}
+    if in_reply_to:
+        headers["In-Reply-To"] = in_reply_to
+    if references:
+        headers["References"] = " ".join(references)
+    if address is not None:
+        headers["Reply-To"] = reply_address(address, ticket.pk)
+    suppressed = automatic_mail_suppressed() if automatic else ""
+    if automatic:
+        headers["Auto-Submitted"] = (
+            "auto-generated" if kind != OutboundKind.ACKNOWLEDGEMENT else ("auto-replied")
+        )
+        headers["X-Auto-Response-Suppress"] = "All"
+    outbound = OutboundMessage.objects.create(
+        ticket=ticket,
+        comment=comment,
+        kind=kind,
+        reason=reason[:255],
+        message_id=message_id,
+        message_key=key_of(message_id),
+        from_address=formataddr((from_name, from_email)) if from_name else from_email,
+        recipients=[p.email for p in recipients],
+        cc=[p.email for p in cc],
+        subject=_tagged(subject, ticket)[:500],
+        body_text=text,
+        body_html=html,
+        headers=headers,
+        state=OutboundState.SUPPRESSED if suppressed else OutboundState.PENDING,
+        last_error=f"Not sent: answering automated mail ({suppressed})" if suppressed else "",
+        created_at=clock.now(),
+    )
+    if not suppressed:
+        transaction.on_commit(lambda: _enqueue(outbound.pk))
+    return outbound
+
+
+def _enqueue(outbound_id: int) -> None:
+    try:
+        send_outbound_task.enqueue(outbound_id)
+    except Exception:  # the retry job sends it later
+        log.exception("could not enqueue outbound email %s", outbound_id)
+
+
+def _marker_html() -> str:
+    return f'<div style="color:#b5b5b5;font-size:12px">{escape(REPLY_MARKER)}</div>'
+
+
+# --- Agent replies (a ticket hook) ------------------------------------------------------------
+
+
+def deliver_reply(change: hooks.TicketChange) -> None:
+    """Ticket hook: an agent's public comment goes to the requester and CCs by email."""
+    comment = change.comment
+    if comment is None or not comment.public or change.kind not in ("create", "update"):
+        return
+    if change.via_channel == Channel.IMPORT or not comment.author.is_agent:
+        return
+    queue_reply(comment=comment)
+
+
+def queue_reply(*, comment: Comment) -> OutboundMessage | None:
+    """Email a public agent comment to its ticket's requester and CCs (after commit)."""
+    ticket = comment.ticket
+    author = comment.author
+    to = _deliverable([ticket.requester], exclude=author)
+    cc = _deliverable(ticket.email_ccs.all(), exclude=author)
+    cc = [p for p in cc if p not in to]
+    if not to and not cc:
+        return None
+    if not to:
+        to, cc = cc[:1], cc[1:]
+    address = support_address_of(ticket)
+    from_name = f"{author.name} ({address.name})" if address and address.name else author.name
+    url = settings.BASE_URL + f"/portal/requests/{ticket.pk}"
+    text = (
+        f"{REPLY_MARKER}\n\n{author.name}:\n\n{comment.body}\n\n"
+        f"--\n[#{ticket.pk}] {ticket.subject}\n{url}\n"
+    )
+    html = (
+        f"{_marker_html()}<p><strong>{escape(author.name)}</strong></p>"
+        f"{sanitize_html(comment.html_body)}"
+        f'<hr><p style="color:#888;font-size:12px">[#{ticket.pk}] {escape(ticket.subject)}'
+        f' · <a href="{escape(url)}">{escape(url)}</a></p>'
+    )
+    return _create(
+        ticket=ticket,
+        kind=OutboundKind.REPLY,
+        recipients=to,
+        cc=cc,
+        subject=f"Re: {ticket.subject}",
+        text=text,
+        html=html,
+        from_name=from_name,
+        comment=comment,
+        automatic=False,
+    )
+
+
+# --- Notifications and acknowledgements -------------------------------------------------------
+
+
+def send_notification(
+    *,
+    ticket: Ticket,
+    recipients: Iterable[User],
+    subject_template: str,
+    body_template: str,
+    reason: str,
+) -> list[OutboundMessage]:
+    """Email ``recipients`` about ``ticket`` — the public entry point for rules (triggers).
+
+    The templates are admin text with ``{{ placeholders }}`` (docs/email.md lists them),
+    rendered per recipient in a sandbox: no tags, no filters, only precomputed strings.
+    One ``OutboundMessage`` per recipient, created in the caller's transaction and sent after
+    commit with retries. People without an email address, inactive or bouncing ones are
+    skipped. While Kefu processes an automated message (an auto-reply, a list mail), nothing
+    is sent: the rows are recorded as ``suppressed``, so two robots never write to each other.
+    ``reason`` (say, the trigger's name) is kept on the row. Raises ValidationError naming
+    ``subject_template``/``body_template`` for a template that is not plain placeholders.
+    """
+    return _notify(
+        ticket=ticket,
+        recipients=recipients,
+        subject_template=subject_template,
+        body_template=body_template,
+        reason=reason,
+        kind=OutboundKind.NOTIFICATION,
+    )
+
+
+def _notify(
+    *,
+    ticket: Ticket,
+    recipients: Iterable[User],
+    subject_template: str,
+    body_template: str,
+    reason: str,
+    kind: str,
+) -> list[OutboundMessage]:
+    check_template(subject_template, field="subject_template")
+    check_template(body_template, field="body_template")
+    sent: list[OutboundMessage] = []
+    address = support_address_of(ticket)
+    for person in _deliverable(recipients):
+        context = ticket_context(
+            ticket, recipient=person, expected_response=_expected(ticket, person)
+        )
+        text = render_text(body_template, context)
+        html = render_html(body_template, context)
+        if not person.is_agent:
+            text = f"{REPLY_MARKER}\n\n{text}"
+            html = _marker_html() + html
+        sent.append(
+            _create(
+                ticket=ticket,
+                kind=kind,
+                recipients=[person],
+                cc=[],
+                subject=" ".join(render_text(subject_template, context).split()),
+                text=text,
+                html=html,
+                from_name=address.name if address else "",
+                reason=reason,
+                automatic=True,
+            )
+        )
+    return sent
+
+
+def _expected(ticket: Ticket, person: User) -> str:
+    locale = locale_of(person)
+    for provider in EXPECTED_RESPONSE_PROVIDERS:
+        text = provider(ticket, locale)
+        if text:
+            return text
+    return EmailSettings.load().expected_response or DEFAULT_EXPECTED_RESPONSE.get(
+        locale, DEFAULT_EXPECTED_RESPONSE["en"]
+    )
+
+
+def queue_acknowledgement(*, ticket: Ticket, recipient: User) -> OutboundMessage | None:
+    """The automatic "we received your request #123" reply to a new emailed ticket."""
+    from .rendering import template_for
+
+    if not EmailSettings.load().acknowledge_new_tickets:
+        return None
+    locale = locale_of(recipient)
+    subject, body = template_for("acknowledgement", locale)
+    messages = _notify(
+        ticket=ticket,
+        recipients=[recipient],
+        subject_template=subject,
+        body_template=body,
+        reason="acknowledgement",
+        kind=OutboundKind.ACKNOWLEDGEMENT,
+    )
+    return messages[0] if messages else None
+
+
+# --- Sending ----------------------------------------------------------------------------------
+
+
+def compose(outbound: OutboundMessage) -> EmailMultiAlternatives:
+    headers = dict(outbound.headers)
+    reply_to = [headers.pop("Reply-To")] if "Reply-To" in headers else []
+    headers["Message-ID"] = outbound.message_id
+    message = EmailMultiAlternatives(
+        subject=outbound.subject,
+        body=outbound.body_text,
+        from_email=outbound.from_address,
+        to=outbound.recipients,
+        cc=outbound.cc,
+        reply_to=reply_to,
+        headers=headers,
+    )
+    if outbound.body_html:
+        message.attach_alternative(outbound.body_html, "text/html")
+    if outbound.comment is not None:
+        total = 0
+        for attachment in Attachment.objects.filter(comment=outbound.comment):
+            if total + attachment.size > MAX_ATTACHMENT_BYTES:
+                continue
+            try:
+                with attachment.file.open("rb") as handle:
+                    data = handle.read()
+            except FileNotFoundError:
+                continue
+            total += len(data)
+            message.attach(attachment.file_name, data, attachment.content_type)
+    return message
+
+
+@task()
+def send_outbound_task(outbound_id: int) -> str:
+    return send_outbound(outbound_id)
+
+
+def _permanent(exc: Exception) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 500 <= exc.smtp_code < 600 and exc.smtp_code not in (552,)
+    return False
+
+
+def send_outbound(outbound_id: int) -> str:
+    """Send one outbound email if it is due; idempotent (a sent one is never sent again)."""
+    now = clock.now()
+    claimed = OutboundMessage.objects.filter(
+        pk=outbound_id,
+        state__in=[OutboundState.PENDING, OutboundState.RETRYING],
+        next_attempt_at__lte=now,
+    ).update(state=OutboundState.SENDING, attempts=F("attempts") + 1, next_attempt_at=now)
+    outbound = OutboundMessage.objects.select_related("ticket").get(pk=outbound_id)
+    if not claimed:
+        return outbound.state
+    try:
+        compose(outbound).send(using="default")
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:5000]
+        log.warning(
+            "sending email %s failed (attempt %s): %s", outbound.pk, outbound.attempts, error
+        )
+        if outbound.attempts >= MAX_ATTEMPTS or _permanent(exc):
+            OutboundMessage.objects.filter(pk=outbound.pk).update(
+                state=OutboundState.FAILED, last_error=error
+            )
+            _note_failure(outbound, error)
+            return OutboundState.FAILED
+        delay = dt.timedelta(minutes=BACKOFF_MINUTES[min(outbound.attempts, MAX_ATTEMPTS - 1) - 1])
+        OutboundMessage.objects.filter(pk=outbound.pk).update(
+            state=OutboundState.RETRYING, last_error=error, next_attempt_at=clock.now() + delay
+        )
+        return OutboundState.RETRYING
+    OutboundMessage.objects.filter(pk=outbound.pk).update(
+        state=OutboundState.SENT, sent_at=clock.now(), last_error=""
+    )
+    return OutboundState.SENT
+
+
+@task()
+def retry_outbound_task() -> int:
+    return retry_due_outbound()
+
+
+def retry_due_outbound(*, now: dt.datetime | None = None) -> int:
+    """Send what is due again (and what a dead process left half-sent); return the count."""
+    now = now or clock.now()
+    OutboundMessage.objects.filter(
+        state=OutboundState.SENDING, next_attempt_at__lt=now - STUCK_SENDING
+    ).update(state=OutboundState.RETRYING)
+    due = list(
+        OutboundMessage.objects.filter(
+            state__in=[OutboundState.PENDING, OutboundState.RETRYING], next_attempt_at__lte=now
+        ).values_list("pk", flat=True)[:500]
+    )
+    for pk in due:
+        send_outbound(pk)
+    return len(due)
+
+
+# --- Notes on the ticket ----------------------------------------------------------------------
+
+
+def _note_author(ticket: Ticket, outbound: OutboundMessage | None) -> User | None:
+    """Who an automatic note is written as: the replying agent, else the assignee, else the
+    first admin (Kefu has no system user; the note's text says it is automatic)."""
+    if outbound is not None and outbound.comment_id is not None:
+        author = outbound.comment.author  # type: ignore[union-attr]
+        if author.is_agent:
+            return author
+    if ticket.assignee is not None:
+        return ticket.assignee
+    return User.objects.filter(role=Role.ADMIN, is_active=True).order_by("id").first()
+
+
+def _add_note(ticket: Ticket, body: str, outbound: OutboundMessage | None) -> None:
+    author = _note_author(ticket, outbound)
+    if author is None:
+        return
+    try:
+        update_ticket(
+            ticket,
+            actor=None,
+            data=TicketData(via_channel=Channel.SYSTEM),
+            comment=NewComment(
+                body=body, public=False, author=author, metadata={"email": {"system_note": True}}
+            ),
+        )
+    except ValidationError as exc:  # a closed ticket takes no notes: the row still says it
+        log.info("no note on ticket %s: %s", ticket.pk, exc)
+
+
+def _note_failure(outbound: OutboundMessage, error: str) -> None:
+    body = (
+        f"[Kefu] The email “{outbound.subject}” to {', '.join(outbound.recipients + outbound.cc)}"
+        f" could not be sent after {outbound.attempts} attempts: {error}"
+    )
+    with transaction.atomic():
+        _add_note(outbound.ticket, body, outbound)
+
+
+def record_bounce(*, inbound: InboundMessage, bounce: Bounce) -> None:
+    """A delivery status notification: mark the addresses bouncing, note it on the ticket."""
+    for address in bounce.failed:
+        set_identity_bouncing(type=IdentityType.EMAIL, value=address, bouncing=True)
+    keys = [key_of(m) for m in bounce.original_message_ids]
+    original = (
+        OutboundMessage.objects.select_related("ticket").filter(message_key__in=keys).first()
+        if keys
+        else None
+    )
+    if original is None:
+        return
+    detail = " ".join(part for part in (bounce.status, bounce.diagnostic) if part)
+    OutboundMessage.objects.filter(pk=original.pk).update(
+        state=OutboundState.FAILED, last_error=f"Bounced: {detail}"[:5000]
+    )
+    inbound.ticket = original.ticket
+    _add_note(
+        original.ticket,
+        f"[Kefu] The email “{original.subject}” to {', '.join(bounce.failed)} bounced"
+        + (f" ({detail})" if detail else "")
+        + ". The address is marked as bouncing until its owner writes again.",
+        original,
+    )

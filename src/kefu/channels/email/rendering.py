@@ -1,0 +1,122 @@
+"""Admin-written email templates, rendered safely.
+
+Templates use Django's ``{{ variable }}`` syntax and nothing else: the engine has no tags and no
+filters at all (``{% ... %}`` and ``|filter`` are syntax errors), and the context is a
+precomputed tree of plain strings. Ticket content is only ever a *value* — a customer who
+writes ``{{ ticket.requester.email }}`` or ``{% load %}`` into a ticket gets that text back
+verbatim, never evaluated. Strings cannot reach models, settings or the database.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template import Context, Engine, TemplateSyntaxError
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from kefu.accounts.models import User
+from kefu.core.html import sanitize_html
+from kefu.tickets.models import Ticket
+
+from .defaults import DEFAULT_TEMPLATES
+from .models import EmailSettings, EmailTemplate
+
+LOCALES = ("zh-hans", "en")
+
+
+def _engine(*, autoescape: bool) -> Engine:
+    engine = Engine(autoescape=autoescape, debug=False, loaders=[], libraries={}, builtins=[])
+    # Engine always adds Django's default tags and filters; take them all away again.
+    engine.template_builtins = []
+    engine.template_libraries = {}
+    return engine
+
+
+_TEXT_ENGINE = _engine(autoescape=False)
+_HTML_ENGINE = _engine(autoescape=True)
+
+
+def check_template(text: str, *, field: str) -> None:
+    """Refuse a template that is not plain text with ``{{ placeholders }}``."""
+    try:
+        _TEXT_ENGINE.from_string(text)
+    except TemplateSyntaxError as exc:
+        raise ValidationError(
+            {field: [_("Only {{ placeholders }} are allowed here: %(error)s") % {"error": exc}]}
+        ) from None
+
+
+def render_text(text: str, context: dict[str, Any]) -> str:
+    return _TEXT_ENGINE.from_string(text).render(Context(context, autoescape=False))
+
+
+def render_html(text: str, context: dict[str, Any]) -> str:
+    """The template as HTML: values escaped, paragraphs and line breaks kept, sanitized."""
+    rendered = _HTML_ENGINE.from_string(text).render(Context(context, autoescape=True))
+    paragraphs = [p for p in rendered.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return sanitize_html(
+        "".join(f"<p>{p.strip().replace(chr(10), '<br>')}</p>" for p in paragraphs)
+    )
+
+
+def locale_of(person: User | None) -> str:
+    locale = (person.locale if person else "").lower()
+    if locale.startswith("zh"):
+        return "zh-hans"
+    if locale.startswith("en"):
+        return "en"
+    return EmailSettings.load().default_locale
+
+
+def ticket_url(ticket: Ticket, *, for_agent: bool) -> str:
+    path = f"/agent/tickets/{ticket.pk}" if for_agent else f"/portal/requests/{ticket.pk}"
+    return settings.BASE_URL + path
+
+
+def ticket_context(
+    ticket: Ticket, *, recipient: User | None, expected_response: str = ""
+) -> dict[str, Any]:
+    """The strings a template may show (``docs/email.md`` lists them)."""
+    locale = locale_of(recipient)
+    latest = ticket.comments.filter(public=True).order_by("-created_at", "-id").only("body").first()
+    with override(locale):
+        status = (
+            str(ticket.custom_status.label_for_end_user(locale))
+            if recipient and not (recipient.is_agent)
+            else str(ticket.custom_status.label_for_agent(locale))
+        )
+        priority = str(ticket.get_priority_display()) if ticket.priority else ""
+
+    def person(user: User | None) -> dict[str, str]:
+        return {"name": user.name if user else "", "email": (user.email or "") if user else ""}
+
+    return {
+        "ticket": {
+            "id": str(ticket.pk),
+            "title": ticket.subject,
+            "subject": ticket.subject,
+            "description": ticket.description,
+            "status": status,
+            "priority": priority,
+            "url": ticket_url(ticket, for_agent=bool(recipient and recipient.is_agent)),
+            "latest_public_comment": latest.body if latest else "",
+            "requester": person(ticket.requester),
+            "assignee": person(ticket.assignee),
+            "group": {"name": ticket.group.name if ticket.group else ""},
+            "organization": {"name": ticket.organization.name if ticket.organization else ""},
+            "expected_response": expected_response,
+        },
+        "recipient": person(recipient),
+    }
+
+
+def template_for(key: str, locale: str) -> tuple[str, str]:
+    """(subject, body) of the admin's template for ``key`` in ``locale`` (else the default)."""
+    record = EmailTemplate.objects.filter(key=key, locale=locale).first()
+    if record is None:
+        record = EmailTemplate.objects.filter(key=key).order_by("locale").first()
+    if record is not None:
+        return record.subject, record.body
+    subject, body = DEFAULT_TEMPLATES[key].get(locale) or DEFAULT_TEMPLATES[key]["en"]
+    return subject, body

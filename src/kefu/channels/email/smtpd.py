@@ -1,0 +1,154 @@
+"""The inbound SMTP receiver (aiosmtpd).
+
+- ``RCPT TO`` an address that is not a support address (or its ``+tag`` form): ``550``, during
+  the dialogue — the sending server bounces it, nothing is stored.
+- ``DATA`` is answered ``250`` only after the raw bytes are committed (``store_inbound``);
+  if storing fails the answer is ``451`` and the sender retries later. Processing runs after,
+  as a task: a slow or broken message never holds up the SMTP dialogue.
+- Size: messages up to ``KEFU_MAX_EMAIL_MB`` are processed; messages up to twice that are
+  accepted and stored *quarantined* (kept, listed by ``kefu email failed``, processed when an
+  admin retries them); anything larger is refused with ``552`` at the end of DATA, so the
+  sender gets a bounce — never a silent drop.
+"""
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from django.conf import settings
+from django.db import close_old_connections
+
+from .addresses import ensure_seeded, is_support_address
+from .inbound import store_inbound
+
+log = logging.getLogger(__name__)
+# aiosmtpd logs every command line at INFO; Kefu logs what matters itself.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+T = TypeVar("T")
+
+
+def hard_limit_bytes() -> int:
+    return 2 * settings.MAX_EMAIL_MB * 1024 * 1024
+
+
+def parse_listen(value: str, *, default_port: int = 2525) -> tuple[str, int]:
+    """``host:port`` (``[::1]:25`` for IPv6) → (host, port); raises ValueError."""
+    value = value.strip()
+    if value.startswith("["):
+        host, _sep, port = value[1:].partition("]:")
+    else:
+        host, _sep, port = value.rpartition(":")
+        if not _sep:
+            host, port = value, str(default_port)
+    number = int(port)
+    if not host or not 0 <= number <= 65535:
+        raise ValueError(f"not host:port: {value!r}")
+    return host, number
+
+
+class KefuHandler:
+    """aiosmtpd handler: database work runs in a small thread pool, off the event loop."""
+
+    def __init__(self, *, threads: int = 4) -> None:
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kefu-smtp")
+
+    async def _run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        def call() -> T:
+            close_old_connections()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                close_old_connections()
+
+        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        try:
+            known = await self._run(is_support_address, address)
+        except Exception:
+            log.exception("cannot check recipient %s", address)
+            return "451 4.3.0 Temporary failure; try again later"
+        if not known:
+            return f"550 5.1.1 <{address}>: no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        try:
+            await self._run(
+                store_inbound,
+                raw=raw,
+                recipients=list(envelope.rcpt_tos),
+                envelope_from=envelope.mail_from or "",
+                source="smtp",
+            )
+        except Exception:
+            log.exception("could not store a message from %s", envelope.mail_from)
+            return "451 4.3.0 Could not store the message; try again later"
+        return "250 2.0.0 Message stored"
+
+
+class Receiver:
+    """The SMTP server in a background thread (``start``/``stop``)."""
+
+    def __init__(self, *, host: str, port: int) -> None:
+        self.handler = KefuHandler()
+        self.controller = Controller(
+            self.handler,
+            hostname=host,
+            port=port,
+            data_size_limit=hard_limit_bytes(),
+            ident="Kefu",
+            server_hostname=host,
+            ready_timeout=10.0,
+        )
+
+    @property
+    def port(self) -> int:
+        server = getattr(self.controller, "server", None)
+        if server is not None and server.sockets:
+            return int(server.sockets[0].getsockname()[1])
+        return int(self.controller.port)
+
+    def start(self) -> None:
+        close_old_connections()
+        ensure_seeded()
+        close_old_connections()
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+        self.handler.executor.shutdown(wait=True)
+
+
+def start_if_configured() -> Receiver | None:
+    """``kefu run``: start the receiver when ``KEFU_SMTP_LISTEN`` is set."""
+    if not settings.SMTP_LISTEN:
+        return None
+    host, port = parse_listen(settings.SMTP_LISTEN)
+    receiver = Receiver(host=host, port=port)
+    receiver.start()
+    return receiver
+
+
+def serve_forever(*, host: str, port: int, stop: threading.Event) -> None:
+    """``kefu smtpd``: serve until ``stop`` is set."""
+    receiver = Receiver(host=host, port=port)
+    receiver.start()
+    log.info("SMTP receiver listening on %s:%s", host, receiver.port)
+    print(f"Kefu SMTP receiver listening on {host}:{receiver.port}", flush=True)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        receiver.stop()

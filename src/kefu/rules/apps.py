@@ -1,0 +1,35 @@
+from django.apps import AppConfig
+
+
+class RulesConfig(AppConfig):
+    name = "kefu.rules"
+    label = "rules"
+    verbose_name = "Business rules"
+
+    def ready(self) -> None:
+        import datetime as dt
+
+        from django.conf import settings
+
+        from kefu.core import scheduler
+        from kefu.tickets import hooks
+
+        from . import conditions, tasks  # noqa: F401 - registers the trigger condition fields
+        from .engine import run_triggers
+        from .notifications import notify_on_change
+        from .ownership import keep_ownership
+        from .routing import route_on_change
+
+        # Order: ownership (a first public reply assigns) -> triggers -> routing -> notices.
+        hooks.register("rules.ownership", keep_ownership, order=50)
+        hooks.register("rules.triggers", run_triggers, order=100)
+        hooks.register("rules.routing", route_on_change, order=150)
+        hooks.register("rules.notifications", notify_on_change, order=300)
+        scheduler.register(
+            "rules.run_automations",
+            every=dt.timedelta(seconds=settings.RULES_AUTOMATION_INTERVAL),
+            task=tasks.run_automations_task,
+        )
+        scheduler.register(
+            "rules.retry_webhooks", every=dt.timedelta(minutes=1), task=tasks.retry_webhooks_task
+        )

@@ -1,0 +1,197 @@
+"""Routing: give a group's new, unassigned tickets to an available agent.
+
+Modes per group (``GroupRouting``): manual (nothing happens), round robin (the available
+agent routed to longest ago), least loaded (fewest new+open tickets), skills (agents who have
+every skill the ticket needs, then least loaded). Only agents who are online and below their
+capacity get tickets. A ticket nobody can take waits in the group's queue — the queue is
+simply "unassigned, new or open, in a routed group", oldest most urgent first — and is routed
+when an agent comes online or frees capacity.
+
+Concurrency: routing locks the ticket, then the group's online agent-status rows (in id
+order), counts loads, and assigns inside that lock; two tickets routed at once in one group
+queue on those locks, so an agent never goes over capacity (docs/rules.md, "Routing").
+"""
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+
+from kefu.accounts.models import User
+from kefu.core import clock
+from kefu.tickets.actions import TicketData, update_ticket
+from kefu.tickets.choices import Channel, Status
+from kefu.tickets.hooks import TicketChange
+from kefu.tickets.models import Ticket
+
+from .choices import Availability, RoutingMode
+from .models import AgentStatus, GroupRouting, TicketSkills
+
+log = logging.getLogger(__name__)
+
+# Statuses that take an agent's capacity, and that can wait in a queue.
+WORKING = (Status.NEW, Status.OPEN)
+
+
+def routing_mode(group_id: int | None) -> str:
+    if group_id is None:
+        return RoutingMode.MANUAL
+    routing = GroupRouting.objects.filter(group_id=group_id).only("mode").first()
+    return routing.mode if routing else RoutingMode.MANUAL
+
+
+def loads(agent_ids: list[int]) -> dict[int, int]:
+    """New and open tickets assigned to each agent."""
+    rows = (
+        Ticket.objects.filter(
+            assignee_id__in=agent_ids, status__in=WORKING, deleted_at__isnull=True
+        )
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+    )
+    counts = dict.fromkeys(agent_ids, 0)
+    counts.update({row["assignee_id"]: row["n"] for row in rows})
+    return counts
+
+
+def _pick(
+    statuses: list[AgentStatus], load: dict[int, int], mode: str, skills: list[str]
+) -> AgentStatus | None:
+    free = [s for s in statuses if load[s.agent_id] < s.capacity]
+    if mode == RoutingMode.SKILLS and skills:
+        free = [s for s in free if set(skills) <= set(s.skills)]
+    if not free:
+        return None
+    oldest = clock.now().replace(year=1)
+    if mode == RoutingMode.ROUND_ROBIN:
+        return min(free, key=lambda s: (s.last_routed_at or oldest, s.agent_id))
+    return min(free, key=lambda s: (load[s.agent_id], s.last_routed_at or oldest, s.agent_id))
+
+
+@transaction.atomic
+def route_ticket(ticket: Ticket) -> User | None:
+    """Assign ``ticket`` to an available agent of its group, if it is waiting and one can
+    take it; return the agent. Locks the ticket, then the group's online agents."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if (
+        ticket.assignee_id is not None
+        or ticket.status not in WORKING
+        or ticket.deleted_at is not None
+    ):
+        return None
+    group_id = ticket.group_id
+    mode = routing_mode(group_id)
+    if group_id is None or mode == RoutingMode.MANUAL:
+        return None
+    statuses = list(
+        AgentStatus.objects.select_for_update()
+        .filter(
+            availability=Availability.ONLINE,
+            agent__agent_groups__id=group_id,
+            agent__is_active=True,
+            agent__suspended=False,
+        )
+        .exclude(agent__role="light_agent")
+        .select_related("agent")
+        .order_by("pk")
+    )
+    if not statuses:
+        return None
+    skills: list[str] = []
+    if mode == RoutingMode.SKILLS:
+        row = TicketSkills.objects.filter(ticket=ticket).first()
+        skills = row.skills if row else []
+    load = loads([s.agent_id for s in statuses])
+    chosen = _pick(statuses, load, mode, skills)
+    if chosen is None:
+        return None
+    chosen.last_routed_at = clock.now()
+    chosen.save(update_fields=["last_routed_at", "updated_at"])
+    update_ticket(
+        ticket,
+        actor=None,
+        data=TicketData(
+            assignee=chosen.agent,
+            via_channel=Channel.RULE,
+            via_source={"rel": "routing", "from": {"mode": mode}},
+        ),
+    )
+    return chosen.agent
+
+
+def waiting_tickets(group_id: int) -> QuerySet[Ticket]:
+    """The group's queue: unassigned new/open tickets, most urgent then oldest first."""
+    urgency = Case(
+        When(priority="urgent", then=Value(0)),
+        When(priority="high", then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return (
+        Ticket.objects.filter(
+            group_id=group_id,
+            assignee__isnull=True,
+            status__in=WORKING,
+            deleted_at__isnull=True,
+        )
+        .annotate(urgency=urgency)
+        .order_by("urgency", "created_at", "id")
+    )
+
+
+def drain_queue(group_id: int, *, limit: int | None = None) -> int:
+    """Route the group's waiting tickets while agents can take them; return how many."""
+    mode = routing_mode(group_id)
+    if mode == RoutingMode.MANUAL:
+        return 0
+    routed = 0
+    for ticket in waiting_tickets(group_id).only("pk")[: limit or 10_000]:
+        if route_ticket(ticket) is not None:
+            routed += 1
+        elif mode != RoutingMode.SKILLS:
+            break  # nobody has room; with skills, a later ticket may still fit someone
+    return routed
+
+
+def route_on_change(change: TicketChange) -> None:
+    """The ``rules.routing`` hook: route a new or re-grouped unassigned ticket; when a ticket
+    leaves an agent's plate, let the queue of that agent's groups move (after commit)."""
+    if change.depth != 0 or change.kind not in ("create", "update"):
+        return
+    ticket = change.notes.get("ticket", change.ticket)
+    if ticket.assignee_id is None and ticket.status in WORKING and ticket.group_id is not None:
+        route_ticket(ticket)
+        return
+    freed: int | None = None
+    if change.changed("assignee_id") and change.previous("assignee_id") is not None:
+        freed = change.previous("assignee_id")
+    elif (
+        change.changed("status")
+        and change.previous("status") in WORKING
+        and ticket.status not in WORKING
+    ):
+        freed = ticket.assignee_id
+    if freed is not None:
+        from .tasks import drain_agent_groups_task
+
+        agent_id = freed
+        transaction.on_commit(lambda: _safe_enqueue(drain_agent_groups_task, agent_id))
+
+
+def _safe_enqueue(task: Any, *args: Any) -> None:
+    try:
+        task.enqueue(*args)
+    except Exception:  # a queue hiccup must not surface after the ticket was saved
+        log.exception("could not enqueue %s", task)
+
+
+def drain_agent_groups(agent_id: int) -> int:
+    """Route waiting tickets in every routed group of this agent."""
+    group_ids = GroupRouting.objects.filter(
+        group__members__id=agent_id, mode__in=[m for m in RoutingMode.values if m != "manual"]
+    ).values_list("group_id", flat=True)
+    return sum(drain_queue(group_id) for group_id in group_ids)
+
+
+__all__ = ["drain_agent_groups", "drain_queue", "loads", "route_ticket", "waiting_tickets"]

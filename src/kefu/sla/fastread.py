@@ -1,0 +1,165 @@
+"""The SLA evaluation's reads, as plain SQL (the hook runs on every ticket update).
+
+Each function is one round trip and returns plain values; the ORM's query building cost more
+than the queries themselves here. Both backends: JSON columns come back as text on SQLite and
+decoded on PostgreSQL, datetimes as text on SQLite — ``_json`` and ``_dt`` even that out.
+"""
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.db import connection
+from django.utils.dateparse import parse_datetime
+
+from kefu.accounts.choices import Role
+
+from .choices import AUDIT_POLICY
+from .engine import AGENT, END_USER, Moment
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str) and connection.vendor == "sqlite":
+        return json.loads(value)
+    return value
+
+
+def _dt(value: Any) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError(f"not a datetime: {value!r}")
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def policies() -> list[tuple[Any, ...]]:
+    """(id, title, description, warning_minutes, filter, policy_metrics), in order."""
+    rows = _fetch(
+        "SELECT id, title, description, warning_minutes, filter, policy_metrics "
+        "FROM sla_slapolicy ORDER BY position, id",
+        [],
+    )
+    return [(r[0], r[1], r[2], r[3], _json(r[4]), _json(r[5])) for r in rows]
+
+
+def ticket_context(
+    ticket_id: int, group_id: int | None
+) -> tuple[bool, int | None, int | None, str]:
+    """(has a state row, its policy id, the schedule id to use, that schedule's revision).
+
+    The schedule: the ticket's override, else its group's, else the default (or the first)."""
+    rows = _fetch(
+        "SELECT st.ticket_id, st.policy_id, sc.id, sc.revision "
+        "FROM (SELECT 1 AS one) AS base "
+        "LEFT JOIN sla_slaticketstate st ON st.ticket_id = %s "
+        "LEFT JOIN sla_schedule sc ON sc.id = COALESCE("
+        "  st.schedule_override_id,"
+        "  (SELECT schedule_id FROM sla_groupschedule WHERE group_id = %s),"
+        "  (SELECT id FROM sla_schedule ORDER BY is_default DESC, id LIMIT 1))",
+        [ticket_id, group_id],
+    )
+    has_state, policy_id, schedule_id, revision = rows[0]
+    return has_state is not None, policy_id, schedule_id, revision or ""
+
+
+def moments(ticket_id: int) -> list[Moment]:
+    """The ticket's history, one Moment per audit: status, priority, group and assignee
+    values, public comments with their author's role, the SLA policy the engine applied."""
+    rows = _fetch(
+        "SELECT e.audit_id, a.created_at, e.type, e.field_name, e.value, c.public, u.role "
+        "FROM tickets_auditevent e "
+        "JOIN tickets_audit a ON a.id = e.audit_id "
+        "LEFT JOIN tickets_comment c ON c.id = e.comment_id "
+        "LEFT JOIN accounts_user u ON u.id = c.author_id "
+        "WHERE a.ticket_id = %s AND ("
+        "  (e.type IN ('Create', 'Change') AND e.field_name IN "
+        "   ('status', 'priority', 'group_id', 'assignee_id'))"
+        "  OR e.type = 'Comment' OR e.type = %s) "
+        "ORDER BY a.created_at, e.audit_id, e.id",
+        [ticket_id, AUDIT_POLICY],
+    )
+    result: list[Moment] = []
+    current: dict[str, Any] | None = None
+    for audit_id, created_at, type_, field_name, value, public, role in rows:
+        if current is None or current["audit_id"] != audit_id:
+            if current is not None:
+                result.append(Moment(**current))
+            current = {"time": _dt(created_at), "audit_id": audit_id}
+        value = _json(value)
+        if type_ == "Create":
+            current["created"] = True
+        if type_ in ("Create", "Change"):
+            if field_name == "status":
+                current["status"] = value
+            elif field_name == "priority":
+                current["priority_set"], current["priority"] = True, value
+            elif field_name == "group_id":
+                current["group_set"], current["group_id"] = True, value
+            elif field_name == "assignee_id":
+                current["assignee_set"], current["assignee_id"] = True, value
+        elif type_ == "Comment":
+            if public:
+                current["comment"] = END_USER if role == Role.END_USER else AGENT
+            else:
+                current["private_comment"] = True
+        elif type_ == AUDIT_POLICY:
+            current["policy_set"] = True
+            current["policy_id"] = value.get("id") if isinstance(value, dict) else None
+    if current is not None:
+        result.append(Moment(**current))
+    return result
+
+
+STATE_COLUMNS = (
+    "id", "metric", "instance_id", "policy_id", "stage", "target_minutes", "business_hours",
+    "started_at", "resumed_at", "elapsed_minutes", "breach_at", "warn_at", "fulfilled_at",
+)  # fmt: skip
+_DATETIMES = {"started_at", "resumed_at", "breach_at", "warn_at", "fulfilled_at"}
+
+
+def metric_states(ticket_id: int) -> dict[str, dict[str, Any]]:
+    rows = _fetch(
+        f"SELECT {', '.join(STATE_COLUMNS)} FROM sla_slametricstate WHERE ticket_id = %s",  # noqa: S608 - constant columns
+        [ticket_id],
+    )
+    result = {}
+    for row in rows:
+        values = dict(zip(STATE_COLUMNS, row, strict=True))
+        for name in _DATETIMES:
+            values[name] = _dt(values[name])
+        values["business_hours"] = bool(values["business_hours"])
+        result[values["metric"]] = values
+    return result
+
+
+def metric_event_keys(ticket_id: int) -> set[tuple[str, int, str, dt.datetime]]:
+    rows = _fetch(
+        "SELECT metric, instance_id, type, time FROM sla_ticketmetricevent WHERE ticket_id = %s",
+        [ticket_id],
+    )
+    return {(m, i, t, _dt(time)) for m, i, t, time in rows}  # type: ignore[misc]
+
+
+def metric_set(ticket_id: int, columns: tuple[str, ...]) -> dict[str, Any] | None:
+    rows = _fetch(
+        f"SELECT id, {', '.join(columns)} FROM sla_ticketmetricset WHERE ticket_id = %s",  # noqa: S608 - constant columns
+        [ticket_id],
+    )
+    if not rows:
+        return None
+    values = dict(zip(("id", *columns), rows[0], strict=True))
+    for name, value in values.items():
+        if name.endswith("_at"):
+            values[name] = _dt(value)
+        elif name == "first_contact_resolution":
+            values[name] = bool(value)
+    return values

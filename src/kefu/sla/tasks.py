@@ -1,0 +1,17 @@
+from django.tasks import task
+
+
+@task()
+def record_due() -> int:
+    """Write the SLA warning and breach events that are due (every 30 s; idempotent)."""
+    from .actions import record_due_events
+
+    return record_due_events()
+
+
+@task()
+def reevaluate_open_tickets() -> int:
+    """Re-evaluate every open ticket's SLA after a policy change (batched; idempotent)."""
+    from .actions import reevaluate_tickets
+
+    return reevaluate_tickets(open_only=True)

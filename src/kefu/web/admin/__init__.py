@@ -1,0 +1,1 @@
+"""Admin settings at /agent/admin/ (admins only). Sections register in ``sections``."""

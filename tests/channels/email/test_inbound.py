@@ -1,0 +1,212 @@
+"""The inbound pipeline: store first, then a ticket or a comment exactly once."""
+
+import base64
+
+from kefu.channels.email import actions
+from kefu.channels.email.inbound import original_of
+from kefu.channels.email.models import InboundMessage, OutboundMessage
+from kefu.crm.models import Identity
+from kefu.tickets.models import Attachment, Comment, Ticket
+
+from .conftest import SUPPORT, b64word, raw_mail
+
+
+def test_a_new_message_becomes_a_ticket_in_the_addresses_group(personas, deliver):
+    inbound = deliver(raw_mail(subject="Printer on fire", body="It is really on fire."))
+
+    assert inbound.state == "processed"
+    ticket = Ticket.objects.get()
+    assert inbound.ticket == ticket
+    assert ticket.subject == "Printer on fire"
+    assert ticket.requester == personas.bob
+    assert ticket.group == personas.support
+    assert ticket.via_channel == "email"
+    assert ticket.via_source["from"]["address"] == "bob@acme.test"
+    assert inbound.comment.body == "It is really on fire."
+
+
+def test_an_unknown_sender_becomes_an_end_user_with_an_email_identity(personas, deliver):
+    deliver(raw_mail(sender=f"{b64word('张伟', 'gbk')} <Zhang.Wei@Example.CN>", subject="你好"))
+
+    identity = Identity.objects.get(value="zhang.wei@example.cn")
+    assert identity.user.name == "张伟"
+    assert identity.user.is_end_user
+    assert identity.user.locale == "zh-hans"
+    assert Ticket.objects.get().requester == identity.user
+
+
+def test_gbk_gb18030_and_big5_messages_read_correctly(personas, deliver):
+    # given: GB2312-labelled text that uses a GBK-only character, GB18030, and Big5
+    deliver(
+        raw_mail(
+            subject=b64word("镕基退货", "gbk").replace("gbk", "gb2312"),
+            body="请帮我退货，谢谢。镕",
+            charset="gbk",
+        )
+    )
+    deliver(
+        raw_mail(subject=b64word("订单问题 𠀀", "gb18030"), body="四字节字符 𠀀", charset="gb18030")
+    )
+    deliver(raw_mail(subject=b64word("請問何時出貨", "big5"), body="繁體中文內容", charset="big5"))
+
+    subjects = sorted(Ticket.objects.values_list("subject", flat=True))
+    assert subjects == sorted(["镕基退货", "订单问题 𠀀", "請問何時出貨"])
+    bodies = set(Comment.objects.values_list("body", flat=True))
+    assert bodies == {"请帮我退货，谢谢。镕", "四字节字符 𠀀", "繁體中文內容"}
+
+
+def test_a_mislabeled_charset_is_detected(personas, deliver):
+    raw = raw_mail(body="这是一封声称是西欧字符集的中文邮件，内容其实是GBK编码。", charset="gbk")
+    raw = raw.replace(b"charset=gbk", b"charset=iso-8859-1")
+
+    deliver(raw)
+
+    assert Comment.objects.get().body == "这是一封声称是西欧字符集的中文邮件，内容其实是GBK编码。"
+
+
+def test_attachments_with_encoded_names_are_kept(personas, deliver):
+    pdf = base64.b64encode(b"%PDF-1.4 fake").decode()
+    raw = (
+        "From: bob@acme.test\r\nTo: support@kefu.test\r\nSubject: files\r\n"
+        "Message-ID: <files@x>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n"
+        "--B\r\nContent-Type: application/pdf\r\n"
+        "Content-Disposition: attachment; filename*=gbk''%B7%A2%C6%B1.pdf\r\n"
+        f"Content-Transfer-Encoding: base64\r\n\r\n{pdf}\r\n"
+        f'--B\r\nContent-Type: application/pdf; name="{b64word("發票二.pdf", "big5")}"\r\n'
+        "Content-Disposition: attachment\r\n"
+        f"Content-Transfer-Encoding: base64\r\n\r\n{pdf}\r\n"
+        "--B\r\nContent-Type: application/x-msdownload\r\n"
+        'Content-Disposition: attachment; filename="virus.exe"\r\n'
+        f"Content-Transfer-Encoding: base64\r\n\r\n{pdf}\r\n"
+        "--B--\r\n"
+    ).encode()
+
+    inbound = deliver(raw)
+
+    names = sorted(a.file_name for a in Attachment.objects.filter(comment=inbound.comment))
+    assert names == ["发票.pdf", "發票二.pdf"]
+    skipped = inbound.comment.metadata["email"]["skipped_attachments"]
+    assert skipped and skipped[0].startswith("virus.exe")
+
+
+def test_inline_images_point_at_their_attachment(personas, deliver):
+    png = base64.b64encode(b"\x89PNG fake image").decode()
+    raw = (
+        "From: bob@acme.test\r\nTo: support@kefu.test\r\nSubject: screenshot\r\n"
+        "Message-ID: <img@x>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/related; boundary="R"\r\n\r\n'
+        "--R\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        '<p>Look:</p><img src="cid:shot1@x"><script>alert(1)</script>\r\n'
+        "--R\r\nContent-Type: image/png\r\nContent-ID: <shot1@x>\r\n"
+        'Content-Disposition: inline; filename="shot.png"\r\n'
+        f"Content-Transfer-Encoding: base64\r\n\r\n{png}\r\n--R--\r\n"
+    ).encode()
+
+    inbound = deliver(raw)
+
+    attachment = Attachment.objects.get(comment=inbound.comment)
+    assert attachment.inline
+    assert f'src="/attachments/{attachment.pk}/shot.png"' in inbound.comment.html_body
+    assert "script" not in inbound.comment.html_body
+
+
+def test_a_reply_threads_by_its_headers(personas, deliver):
+    first = deliver(raw_mail(message_id="<first@x>", subject="Order 1"))
+    reply = deliver(
+        raw_mail(
+            message_id="<second@x>",
+            subject="Something else entirely",
+            headers={"In-Reply-To": "<first@x>", "References": "<first@x>"},
+        )
+    )
+
+    assert reply.ticket == first.ticket
+    assert Ticket.objects.count() == 1
+    assert first.ticket.comments.count() == 2
+
+
+def test_a_reply_to_our_outbound_message_threads(personas, deliver):
+    first = deliver(raw_mail(message_id="<first@x>"))
+    ack = OutboundMessage.objects.get(ticket=first.ticket)
+
+    reply = deliver(raw_mail(subject="no tag", headers={"In-Reply-To": ack.message_id}))
+
+    assert reply.ticket == first.ticket
+
+
+def test_a_reply_threads_by_subject_tag_only_from_a_participant(personas, deliver):
+    first = deliver(raw_mail(subject="Order 2"))
+    ticket_id = first.ticket_id
+
+    from_requester = deliver(raw_mail(subject=f"Re: [#{ticket_id}] Order 2"))
+    from_stranger = deliver(
+        raw_mail(sender="carol@globex.test", subject=f"Re: [#{ticket_id}] Order 2")
+    )
+
+    assert from_requester.ticket_id == ticket_id
+    assert from_stranger.ticket_id != ticket_id
+    assert from_stranger.ticket.requester == personas.carol
+
+
+def test_a_reply_to_the_tickets_reply_address_threads_without_headers(
+    personas, deliver, support_address
+):
+    first = deliver(raw_mail(subject="Order 3"))
+    address = actions.reply_address(support_address, first.ticket_id)
+
+    reply = deliver(raw_mail(subject="no tag, no headers", to=address), to=address)
+
+    assert reply.ticket_id == first.ticket_id
+
+
+def test_quoted_history_is_folded_but_the_original_is_kept(personas, deliver):
+    first = deliver(raw_mail(message_id="<q1@x>"))
+    body = (
+        "好的，我明天再试一下。\n\n"
+        "在 2026年11月22日 星期日 10:00，Kefu Support <support@kefu.test> 写道：\n"
+        "> 请重启打印机。\n"
+    )
+
+    reply = deliver(raw_mail(body=body, headers={"In-Reply-To": "<q1@x>"}))
+
+    assert reply.comment.body == "好的，我明天再试一下。"
+    assert reply.comment.metadata["email"]["folded"] is True
+    assert "请重启打印机" in original_of(reply).text
+    assert first.ticket.comments.count() == 2
+
+
+def test_a_duplicate_delivery_never_makes_a_second_ticket_or_comment(personas, deliver):
+    raw = raw_mail(message_id="<dup@x>")
+
+    first = deliver(raw)
+    second = deliver(raw)
+
+    assert first.pk == second.pk
+    assert InboundMessage.objects.count() == 1
+    assert Ticket.objects.count() == 1
+    assert Comment.objects.count() == 1
+
+
+def test_the_same_message_to_two_support_addresses_makes_one_comment(personas, deliver):
+    actions.create_support_address(email="sales@kefu.test")
+    raw = raw_mail(message_id="<twice@x>", to="support@kefu.test, sales@kefu.test")
+
+    deliver(raw, to=SUPPORT)
+    other = deliver(raw, to="sales@kefu.test")
+
+    assert InboundMessage.objects.count() == 2
+    assert other.state == "processed"
+    assert Ticket.objects.count() == 1
+    assert Comment.objects.count() == 1
+
+
+def test_ccd_people_become_email_ccs_and_agents_followers(personas, deliver):
+    raw = raw_mail(headers={"Cc": "Carol <carol@globex.test>, alice@kefu.test, new@x.test"})
+
+    inbound = deliver(raw)
+
+    ticket = inbound.ticket
+    assert sorted(u.email for u in ticket.email_ccs.all()) == ["carol@globex.test", "new@x.test"]
+    assert list(ticket.followers.all()) == [personas.alice]

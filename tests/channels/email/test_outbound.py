@@ -1,0 +1,266 @@
+"""Outbound mail, captured by a real SMTP server started for the test."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from kefu.channels.email import actions
+from kefu.channels.email.folding import REPLY_MARKER
+from kefu.channels.email.models import OutboundMessage
+from kefu.channels.email.outbound import retry_due_outbound
+from kefu.core import clock
+from kefu.tickets.actions import NewComment, TicketData, create_ticket, create_upload, update_ticket
+from kefu.tickets.models import Comment
+
+from .conftest import SUPPORT, raw_mail
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    """Run what the block schedules after commit (sending), as a real commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def emailed_ticket(personas, deliver, outbox):  # type: ignore[no-untyped-def]
+    inbound = deliver(raw_mail(message_id="<start@acme.test>", subject="Broken printer"))
+    outbox.messages.clear()  # the acknowledgement
+    return inbound.ticket
+
+
+def test_a_new_emailed_ticket_gets_an_acknowledgement_with_its_number(personas, deliver, outbox):
+    inbound = deliver(raw_mail(message_id="<ack@acme.test>", subject="Broken printer"))
+
+    [message] = outbox.parsed()
+    ticket = inbound.ticket
+    assert message["To"] == "bob@acme.test"
+    assert f"[#{ticket.pk}]" in message["Subject"]
+    assert message["In-Reply-To"] == "<ack@acme.test>"
+    assert message["Auto-Submitted"] == "auto-replied"
+    assert message["Reply-To"].startswith("support+t")
+    text = message.get_body(("plain",)).get_content()
+    assert f"#{ticket.pk}" in text
+    assert "Broken printer" in message["Subject"]
+    assert OutboundMessage.objects.get(ticket=ticket).state == "sent"
+
+
+def test_a_customer_replying_to_the_acknowledgement_threads_back(personas, deliver, outbox):
+    first = deliver(raw_mail(subject="Broken printer"))
+    [ack] = outbox.parsed()
+
+    reply = deliver(
+        raw_mail(
+            subject="Re: " + ack["Subject"],
+            body="More details",
+            headers={"In-Reply-To": ack["Message-ID"]},
+        )
+    )
+
+    assert reply.ticket_id == first.ticket_id
+
+
+def test_an_agent_public_reply_goes_to_the_requester_and_ccs(
+    personas, emailed_ticket, outbox, committed
+):
+    with committed():
+        update_ticket(
+            emailed_ticket, actor=personas.admin, data=TicketData(email_ccs=[personas.carol])
+        )
+    outbox.messages.clear()
+    upload = create_upload(uploader=personas.alice, file_name="手册.pdf", content=b"%PDF manual")
+
+    with committed():
+        with_capture = update_ticket(
+            emailed_ticket,
+            actor=personas.alice,
+            comment=NewComment(html_body="<p>Please <b>restart</b> it.</p>", attachments=[upload]),
+        )
+
+    assert with_capture
+    [message] = outbox.parsed()
+    assert message["To"] == "bob@acme.test"
+    assert message["Cc"] == "carol@globex.test"
+    assert message["From"].startswith("Alice")
+    assert SUPPORT in message["From"]
+    assert message["In-Reply-To"] == "<start@acme.test>"
+    assert "<start@acme.test>" in message["References"]
+    assert message["Subject"] == f"Re: [#{emailed_ticket.pk}] Broken printer" or (
+        f"[#{emailed_ticket.pk}]" in message["Subject"]
+    )
+    plain = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert plain.startswith(REPLY_MARKER)
+    assert "restart" in plain and "<b>restart</b>" in html
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "手册.pdf"
+    assert attachment.get_content() == b"%PDF manual"
+
+
+def test_internal_notes_and_customer_comments_are_not_emailed(
+    committed, personas, emailed_ticket, outbox
+):
+    with committed():
+        update_ticket(
+            emailed_ticket, actor=personas.alice, comment=NewComment(body="internal", public=False)
+        )
+    with committed():
+        update_ticket(emailed_ticket, actor=personas.bob, comment=NewComment(body="from bob"))
+
+    assert outbox.messages == []
+
+
+def test_the_customers_answer_to_a_reply_threads_and_the_marker_is_cut(
+    committed, personas, emailed_ticket, deliver, outbox
+):
+    with committed():
+        update_ticket(emailed_ticket, actor=personas.alice, comment=NewComment(body="Try this."))
+    [reply] = outbox.parsed()
+    answer = f"It worked!\r\n\r\n{REPLY_MARKER}\r\n\r\nAlice 王:\r\nTry this."
+
+    inbound = deliver(
+        raw_mail(subject="Re: whatever", body=answer, headers={"In-Reply-To": reply["Message-ID"]})
+    )
+
+    assert inbound.ticket_id == emailed_ticket.pk
+    assert inbound.comment.body == "It worked!"
+
+
+def test_a_failing_send_is_retried_with_backoff_then_noted_on_the_ticket(
+    committed, personas, emailed_ticket, outbox
+):
+    outbox.refuse = "451 4.3.0 try later"
+    with committed():
+        update_ticket(emailed_ticket, actor=personas.alice, comment=NewComment(body="Hello"))
+    outbound = OutboundMessage.objects.get(kind="reply")
+    assert outbound.state == "retrying"
+    assert "451" in outbound.last_error
+
+    start = clock.now()
+    for minutes in (2, 10, 30, 120, 600):
+        with clock.frozen_at(start + dt.timedelta(minutes=minutes * 3)):
+            retry_due_outbound()
+        start = start + dt.timedelta(minutes=minutes * 3)
+
+    outbound.refresh_from_db()
+    assert outbound.state == "failed"
+    assert outbound.attempts == 6
+    note = Comment.objects.filter(ticket=emailed_ticket, public=False).last()
+    assert note is not None and "could not be sent" in note.body
+    assert outbox.messages == []
+
+
+def test_a_permanent_refusal_fails_at_once(committed, personas, emailed_ticket, outbox):
+    outbox.refuse = "554 5.7.1 rejected"
+
+    with committed():
+        update_ticket(emailed_ticket, actor=personas.alice, comment=NewComment(body="Hello"))
+
+    outbound = OutboundMessage.objects.get(kind="reply")
+    assert outbound.state == "failed"
+    assert outbound.attempts == 1
+
+
+def test_a_sent_email_is_never_sent_twice(committed, personas, emailed_ticket, outbox):
+    with committed():
+        update_ticket(emailed_ticket, actor=personas.alice, comment=NewComment(body="Once"))
+    outbound = OutboundMessage.objects.get(kind="reply")
+
+    from kefu.channels.email.outbound import send_outbound
+
+    assert send_outbound(outbound.pk) == "sent"
+    assert len(outbox.messages) == 1
+
+
+def test_tickets_from_other_channels_get_replies_by_email_from_the_default_address(
+    personas, support_address, outbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = create_ticket(
+            actor=personas.bob,
+            data=TicketData(subject="Portal question"),
+            comment=NewComment(body="From the portal"),
+        )
+        update_ticket(ticket, actor=personas.alice, comment=NewComment(body="Answer"))
+
+    [message] = outbox.parsed()
+    assert message["To"] == "bob@acme.test"
+    assert SUPPORT in message["From"]
+
+
+# --- Templates and notifications --------------------------------------------------------------
+
+
+def test_send_notification_renders_placeholders_per_recipient(
+    personas, emailed_ticket, outbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.send_notification(
+            ticket=emailed_ticket,
+            recipients=[personas.bob, personas.alice],
+            subject_template="Update on {{ ticket.title }}",
+            body_template="Hi {{ recipient.name }}, #{{ ticket.id }} by {{ticket.requester.name}}",
+            reason="trigger 1",
+        )
+
+    messages = {m["To"]: m for m in outbox.parsed()}
+    bob = messages["bob@acme.test"].get_body(("plain",)).get_content()
+    alice = messages["alice@kefu.test"].get_body(("plain",)).get_content()
+    assert f"Hi Bob, #{emailed_ticket.pk} by Bob" in bob
+    assert "Hi Alice 王" in alice
+    assert (
+        messages["bob@acme.test"]["Subject"] == f"[#{emailed_ticket.pk}] Update on Broken printer"
+    )
+
+
+def test_ticket_content_can_never_inject_template_syntax(personas, deliver, outbox):
+    inbound = deliver(
+        raw_mail(
+            subject="{{ ticket.requester.email }} {% debug %}",
+            body="{% load static %}{{ settings.SECRET_KEY }}",
+        )
+    )
+
+    [ack] = outbox.parsed()
+    text = ack.get_body(("plain",)).get_content()
+    assert "{% load static %}{{ settings.SECRET_KEY }}" in text
+    assert "{{ ticket.requester.email }} {% debug %}" in ack["Subject"]
+    assert inbound.ticket is not None
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{% if 1 %}x{% endif %}", "{{ ticket.title|upper }}", "{% load static %}", "{% debug %}"],
+)
+def test_templates_with_tags_or_filters_are_refused(personas, emailed_ticket, template):
+    with pytest.raises(ValidationError) as refused:
+        actions.send_notification(
+            ticket=emailed_ticket,
+            recipients=[personas.bob],
+            subject_template="s",
+            body_template=template,
+            reason="r",
+        )
+
+    assert "body_template" in refused.value.message_dict
+
+
+def test_the_acknowledgement_speaks_the_customers_language(personas, deliver, outbox):
+    deliver(raw_mail(sender="王小明 <wang@example.cn>", subject="打印机坏了", body="请帮忙"))
+
+    [ack] = outbox.parsed()
+    assert "我们已收到您的请求" in ack["Subject"]
+    assert "工单编号" in ack.get_body(("plain",)).get_content()
+
+
+def test_the_admins_expected_response_text_is_in_the_acknowledgement(personas, deliver, outbox):
+    from kefu.channels.email.models import EmailSettings
+
+    settings = EmailSettings.load()
+    settings.expected_response = "We answer within 4 hours."
+    settings.save()
+
+    deliver(raw_mail())
+
+    [ack] = outbox.parsed()
+    assert "We answer within 4 hours." in ack.get_body(("plain",)).get_content()
