@@ -80,3 +80,14 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
         for connection in connections.all():
             if getattr(connection, "_test_serialized_contents", None) is not None:
                 connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+
+
+@pytest.fixture(autouse=True)
+def _english_between_tests():  # type: ignore[no-untyped-def]
+    """Each test starts in English: a page or a signed-in user's locale activates a language
+    for the thread, and the next test in the same worker must not inherit it."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()

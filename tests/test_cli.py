@@ -208,15 +208,15 @@ def healthz_ok(url: str) -> bool:
 
 
 def sign_in(base_url: str, email: str, password: str) -> str:
-    """Sign in to /admin/ with the login form, as a browser does; returns the final URL."""
+    """Sign in with Kefu's sign-in form, as a browser does; returns the final URL."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    login_url = f"{base_url}/admin/login/?next=/admin/"
+    login_url = f"{base_url}/login/"
     with opener.open(login_url, timeout=10) as response:
         assert response.status == 200
     csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
     form = urllib.parse.urlencode(
-        {"csrfmiddlewaretoken": csrf, "username": email, "password": password, "next": "/admin/"}
+        {"csrfmiddlewaretoken": csrf, "username": email, "password": password}
     ).encode()
     with opener.open(login_url, data=form, timeout=10) as response:
         assert response.status == 200
@@ -251,10 +251,11 @@ def test_kefu_run_serves_signs_in_works_the_task_queue_and_stops_on_sigterm(tmp_
         password = (data_dir / "initial_admin_password").read_text().strip()
         assert (data_dir / "initial_admin_password").stat().st_mode & 0o777 == 0o600
         printed = log.read_text()
-        assert f"{base_url}/admin/" in printed
+        assert f"{base_url}/login/" in printed
         assert "admin@example.com" in printed
         assert password in printed
-        assert sign_in(base_url, "admin@example.com", password) == f"{base_url}/admin/"
+        # an admin lands in the agent workspace
+        assert sign_in(base_url, "admin@example.com", password).startswith(f"{base_url}/agent/")
 
         # then: the scheduler enqueued the periodic job and the in-process worker ran it
         db_path = data_dir / "kefu.sqlite3"

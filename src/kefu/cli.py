@@ -138,7 +138,7 @@ def ensure_admin() -> tuple[str | None, str | None]:
 
 def _print_sign_in(*, base_url: str, email: str | None, password: str | None) -> None:
     rule = "─" * 64
-    lines = [rule, f"  Kefu is running at {base_url}/", f"  Sign in:   {base_url}/admin/"]
+    lines = [rule, f"  Kefu is running at {base_url}/", f"  Sign in:   {base_url}/login/"]
     if email and password:
         lines += [
             f"  Email:     {email}",
@@ -472,7 +472,7 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
 def _sign_in_url() -> str:
     from django.conf import settings
 
-    return f"{settings.BASE_URL}/admin/"
+    return f"{settings.BASE_URL}/login/"
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:

@@ -266,7 +266,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": _env("KEFU_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # The worker logs every task run at INFO (several a minute from the scheduler): too chatty
+    # for the console that shows the sign-in; failures still log at WARNING/ERROR.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "django.tasks": {"level": "WARNING"}},
 }
 
 
@@ -336,12 +338,12 @@ WEBHOOK_TIMEOUT = _env_int("KEFU_WEBHOOK_TIMEOUT", 10)
 WEBHOOK_MAX_ATTEMPTS = _env_int("KEFU_WEBHOOK_MAX_ATTEMPTS", 5)
 WEBHOOK_BACKOFF_SECONDS = _env_int("KEFU_WEBHOOK_BACKOFF_SECONDS", 30)
 WEBHOOK_PAUSE_AFTER_FAILURES = _env_int("KEFU_WEBHOOK_PAUSE_AFTER_FAILURES", 20)
+
 # --- Sign-in, sessions, outgoing account email (docs/portal.md) -------------------------------
 LOGOUT_REDIRECT_URL = "/login/"
 # A working day: agents sign in each morning; closing the browser keeps the session.
 SESSION_COOKIE_AGE = _env_int("KEFU_SESSION_HOURS", 12) * 3600
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600  # reset and invitation links
-DEFAULT_FROM_EMAIL = _env("KEFU_DEFAULT_FROM_EMAIL", f"Kefu <noreply@{_base.hostname}>")
 # django-axes: after AXES_FAILURE_LIMIT failed sign-ins for one email from one address, that
 # pair waits AXES_COOLOFF_TIME. Counted in the database, so every process agrees.
 AXES_FAILURE_LIMIT = _env_int("KEFU_LOGIN_FAILURE_LIMIT", 5)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("portal/", include("kefu.channels.portal.urls")),
     path("agent/admin/", include("kefu.web.admin.urls")),
     path("", include("kefu.tickets.urls")),
+    path("", include("kefu.channels.email.urls")),
     path("", include("kefu.web.urls")),
     path("", include("kefu.crm.urls")),
 ]

@@ -153,3 +153,22 @@ def test_the_sign_in_page_and_the_lockout_in_the_browser(page, personas, setting
 
     expect(page.get_by_text("Too many failed sign-in attempts")).to_be_visible()
     assert User.objects.get(pk=personas.bob.pk).last_login is None
+
+
+def test_screenshots_of_the_admin_settings_and_the_chinese_request_page(page, personas):
+    ticket = create_ticket(actor=personas.bob, data=TicketData(subject="退货申请 Return"),
+                           comment=NewComment(body="收到的商品有划痕。"))  # fmt: skip
+    update_ticket(ticket, actor=personas.alice, data=TicketData(status="pending", tags=["退货"]),
+                  comment=NewComment(body="请上传照片，我们马上处理。"))  # fmt: skip
+    sign_in(page, personas.admin.email)
+
+    for section in ("agents", "groups", "views/new", "macros", "tags", "settings", "branding"):
+        page.goto(f"/agent/admin/{section}/")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        screenshot(page, f"admin-{section.replace('/', '-')}")
+
+    page.get_by_label("Language").select_option("zh-hans")
+    expect(page.get_by_role("heading", name="品牌")).to_be_visible()
+    page.goto(f"/portal/requests/{ticket.pk}/")
+    expect(page.locator('[aria-current="step"]')).to_contain_text("等待您的回复")
+    screenshot(page, "portal-request-zh")

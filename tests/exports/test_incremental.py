@@ -21,6 +21,7 @@ from kefu.tickets.actions import (
     TicketData,
     add_comment,
     create_ticket,
+    create_upload,
     delete_ticket,
     update_ticket,
 )
@@ -187,8 +188,9 @@ def test_ticket_events_carry_child_events_and_comments_on_request(personas):
     t = ticket(personas, "打印机", 0)
     with clock.frozen_at(at(1)):
         update_ticket(t, actor=personas.alice, data=TicketData(priority="high", tags=["vip"]))
+    upload = create_upload(uploader=personas.alice, file_name="发票.txt", content=b"invoice")
     with clock.frozen_at(at(2)):
-        add_comment(t, actor=personas.alice, body="内部备注", public=False)
+        add_comment(t, actor=personas.alice, body="内部备注", public=False, attachments=[upload])
     with clock.frozen_at(at(10)):
         bare = export_ticket_events(user=personas.admin, start_time=START)
         full = export_ticket_events(user=personas.admin, start_time=START, include_comments=True)
@@ -222,3 +224,21 @@ def test_ticket_events_load_in_a_fixed_number_of_queries(personas, django_assert
     with clock.frozen_at(at(10)), django_assert_max_num_queries(6):
         page = export_ticket_events(user=personas.admin, start_time=START, include_comments=True)
     assert page.count == Audit.objects.count() >= 20  # rules may add audits of their own
+
+
+def test_events_a_trigger_added_name_the_trigger(personas):
+    from kefu.rules import actions as rules
+
+    trigger = rules.create_trigger(
+        actor=personas.admin,
+        title="Tag new tickets",
+        conditions={"all": [{"field": "update_type", "operator": "is", "value": "Create"}]},
+        actions=[{"field": "current_tags", "value": "自动"}],
+    )
+    ticket(personas, "打印机", 0)
+    with clock.frozen_at(at(10)):
+        page = export_ticket_events(user=personas.admin, start_time=START)
+    children = [c for item in page.items for c in item["child_events"]]
+    tagged = [c for c in children if c.get("field_name") == "tags" and "自动" in (c["tags"] or [])]
+    assert tagged, children
+    assert (tagged[-1]["via"], tagged[-1]["via_reference_id"]) == ("rule", trigger.pk)

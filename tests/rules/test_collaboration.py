@@ -1,7 +1,5 @@
 """First-contact ownership, escalation, child tasks, light agents, in-app notifications."""
 
-import importlib
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -12,15 +10,6 @@ from kefu.rules.models import Escalation, Notification
 from kefu.rules.ownership import ticket_owner
 from kefu.tickets.actions import NewComment, TicketData, add_comment, create_ticket, update_ticket
 from kefu.tickets.models import Ticket
-
-
-@pytest.fixture(autouse=True)
-def first_reply_trigger(personas):  # type: ignore[no-untyped-def]
-    """The default trigger that assigns the first agent who replies (migration 0003)."""
-    default = importlib.import_module(
-        "kefu.rules.migrations.0003_defaults_with_email_channel"
-    ).FIRST_REPLY
-    return rules.create_trigger(actor=personas.admin, **default)
 
 
 @pytest.fixture

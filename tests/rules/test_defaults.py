@@ -46,7 +46,7 @@ def test_defaults_are_created_once_and_all_validate(installed):
         bind_actions(trigger.actions)
     for automation in Automation.objects.all():
         check_automation(automation.conditions, automation.actions)
-    assert Trigger.objects.count() == 7 and Automation.objects.count() == 2
+    assert Trigger.objects.count() == 6 and Automation.objects.count() == 2
     field = TicketField.objects.get(title=defaults.SEVERITY_TITLE)
     assert list(field.options.values_list("value", flat=True)) == [
         "complaint_1_critical", "complaint_2_major", "complaint_3_moderate", "complaint_4_minor"

@@ -3,7 +3,9 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from kefu.core import clock
 from kefu.sla.reports import attainment, attainment_csv
+from kefu.tickets.actions import TicketData, update_ticket
 
 from .helpers import SHANGHAI, agent_reply, local, office, open_ticket, policy
 
@@ -16,6 +18,9 @@ def test_attainment_counts_achieved_and_breached_replies_and_lists_breached_tick
     policy(first_reply_time=60)
     on_time = open_ticket(p, local(SHANGHAI, 2026, 11, 23, 9, 0))
     late = open_ticket(p, local(SHANGHAI, 2026, 11, 23, 9, 0))
+    for ticket in (on_time, late):
+        with clock.frozen_at(local(SHANGHAI, 2026, 11, 23, 9, 1)):
+            update_ticket(ticket, actor=p.alice, data=TicketData(group=p.support, assignee=p.alice))
     agent_reply(p, on_time, local(SHANGHAI, 2026, 11, 23, 9, 30))
     agent_reply(p, late, local(SHANGHAI, 2026, 11, 23, 11, 0))
     rows = attainment(

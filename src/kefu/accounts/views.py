@@ -54,15 +54,12 @@ def locked_out(request: HttpRequest, response: Any, credentials: dict[str, Any])
     from django.conf import settings
 
     minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
-    form = SignInForm(request, data=request.POST or None)
-    form.errors.clear()
-    form.add_error(
-        None,
-        _("Too many failed sign-in attempts. Try again in %(minutes)s minutes.")
-        % {"minutes": minutes},
-    )
+    # An unbound form: validating it would try (and count) the sign-in once more.
+    form = SignInForm(request, initial={"username": request.POST.get("username", "")[:254]})
     context = {
         "form": form,
+        "lockout_message": _("Too many failed sign-in attempts. Try again in %(minutes)s minutes.")
+        % {"minutes": minutes},
         "allow_registration": AccountSettings.load().allow_registration,
         "next": request.GET.get("next", ""),
     }

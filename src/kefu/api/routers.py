@@ -10,8 +10,6 @@ ROUTERS: list[tuple[str, str]] = [
     ("kefu.api.api", "router"),
     ("kefu.accounts.api", "router"),
     ("kefu.tickets.api", "router"),
-    ("kefu.tickets.api_config", "router"),
-    ("kefu.tickets.api_views", "router"),
     ("kefu.accounts.people_api", "router"),
     ("kefu.accounts.people_api", "groups_router"),
     ("kefu.crm.api", "router"),
@@ -19,4 +17,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("kefu.exports.api", "router"),
     ("kefu.surveys.api", "router"),
     ("kefu.sla.api", "router"),
+    ("kefu.tickets.api_config", "router"),
+    ("kefu.tickets.api_views", "router"),
+    ("kefu.rules.api", "router"),
 ]

@@ -432,6 +432,7 @@ def open_child_task(
             public=False,
         ),
     )
+    child.refresh_from_db()  # rules and routing may have changed it since it was created
     return child
 
 

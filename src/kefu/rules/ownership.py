@@ -1,8 +1,8 @@
 """First-contact ownership (首问责任制): the agent who first takes a customer's problem stays
 accountable for it until it is solved (docs/rules.md, "Ownership").
 
-- The first agent to reply publicly to an unassigned ticket is assigned to it — by the
-  default trigger "Assign to the first agent who replies" (data, editable: migration 0003).
+- The first agent to reply publicly to an unassigned ticket is assigned to it (if they are in
+  the ticket's group, or it has none); a light agent never is.
 - The ticket's first assignee (by reply, routing, a rule or a person) becomes its owner
   (``TicketOwner``). Reassigning the ticket inside the owner's group hands ownership over;
   assignments in another group (after an escalation) do not.
@@ -13,6 +13,7 @@ accountable for it until it is solved (docs/rules.md, "Ownership").
 
 from django.utils.translation import gettext as _
 
+from kefu.accounts.choices import Role
 from kefu.accounts.models import GroupMembership, User
 from kefu.tickets.actions import TicketData, update_ticket
 from kefu.tickets.choices import Channel
@@ -36,6 +37,27 @@ def keep_ownership(change: TicketChange) -> None:
         return
     ticket = change.ticket
     actor = change.actor
+    comment = change.comment
+    if (
+        change.kind == "update"
+        and change.depth == 0
+        and comment is not None
+        and comment.public
+        and actor is not None
+        and actor.is_agent
+        and actor.role != Role.LIGHT_AGENT
+        and ticket.assignee_id is None
+        and (ticket.group_id is None or _member(actor.pk, ticket.group_id))
+    ):
+        # The nested update comes back here with the assignee set, and records the owner.
+        update_ticket(
+            ticket,
+            actor=None,
+            data=TicketData(
+                assignee=actor, via_channel=Channel.RULE, via_source={"rel": "ownership"}
+            ),
+        )
+        return
     assigned = change.changed("assignee_id") and ticket.assignee_id is not None
     regrouped = change.kind == "update" and change.changed("group_id")
     if not assigned and not regrouped:

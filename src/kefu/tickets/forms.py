@@ -8,6 +8,7 @@ value the page still showed.
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 from typing import Any
 
 from django import forms
@@ -47,7 +48,11 @@ class Choices:
             .only("id", "name", "email", "role")
             .order_by("name")
         )
-        self.fields = list(TicketField.objects.filter(active=True).prefetch_related("options"))
+
+    @cached_property
+    def fields(self) -> list[TicketField]:
+        """Active custom fields (loaded only by the forms that show them)."""
+        return list(TicketField.objects.filter(active=True).prefetch_related("options"))
 
     def status_choices(self, ticket: Ticket | None) -> list[tuple[str, str]]:
         """Statuses an agent may pick: not new (unless it is new), never closed directly."""

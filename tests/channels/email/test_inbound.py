@@ -210,3 +210,44 @@ def test_ccd_people_become_email_ccs_and_agents_followers(personas, deliver):
     ticket = inbound.ticket
     assert sorted(u.email for u in ticket.email_ccs.all()) == ["carol@globex.test", "new@x.test"]
     assert list(ticket.followers.all()) == [personas.alice]
+
+
+def test_support_addresses_are_checked_and_one_is_the_default(personas):
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    first = actions.create_support_address(email="Help@Kefu.test")
+    second = actions.create_support_address(email="sales@kefu.test", default=True)
+
+    first.refresh_from_db()
+    assert first.email == "help@kefu.test" and not first.default and second.default
+    for bad in ("not an address", "help+x@kefu.test", "sales@kefu.test"):
+        with pytest.raises(ValidationError) as refused:
+            actions.create_support_address(email=bad)
+        assert "email" in refused.value.message_dict
+    with pytest.raises(ValidationError):
+        actions.delete_support_address(second)
+
+
+def test_mailboxes_and_templates_are_validated(personas, support_address):
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        actions.create_mailbox(
+            support_address=support_address, host="imap.qq.com", username="x", auth="xoauth2"
+        )
+    assert "oauth_refresh_token" in refused.value.message_dict
+    mailbox = actions.create_mailbox(
+        support_address=support_address, host="imap.qq.com", username="a@qq.com", password="code"
+    )
+    assert mailbox.name == "a@qq.com@imap.qq.com"
+    with pytest.raises(ValidationError) as refused:
+        actions.update_email_template(
+            key="acknowledgement", locale="en", subject="s", body="{% include 'x' %}"
+        )
+    assert "body" in refused.value.message_dict
+    template = actions.update_email_template(
+        key="acknowledgement", locale="en", subject="Got #{{ticket.id}}", body="Thanks"
+    )
+    assert template.subject == "Got #{{ticket.id}}"

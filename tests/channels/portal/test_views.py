@@ -267,6 +267,7 @@ def test_a_colleague_cannot_mark_someone_elses_request_solved(client, personas):
     response = client.post(f"/portal/requests/{ticket.pk}/", {"solve": "1"})
 
     assert response.status_code == 400
+    assert "Only the requester can mark it as solved." in response.content.decode()
     ticket.refresh_from_db()
     assert ticket.status != "solved"
 
@@ -280,7 +281,9 @@ def test_a_closed_request_has_no_reply_box(bob, personas):
 
     assert 'id="reply"' not in html
     assert "This request is closed" in html
-    assert bob.post(f"/portal/requests/{ticket.pk}/", {"body": "hello?"}).status_code == 400
+    refused = bob.post(f"/portal/requests/{ticket.pk}/", {"body": "hello?"})
+    assert refused.status_code == 400
+    assert "You cannot reply to this request." in refused.content.decode()
 
 
 def test_portal_forms_need_the_csrf_token(personas):

@@ -21,9 +21,18 @@ from .inbound import (
     suspended_tickets,
 )
 from .outbound import queue_acknowledgement, queue_reply, retry_due_outbound, send_notification
+from .settings_actions import (
+    create_mailbox,
+    delete_mailbox,
+    update_email_settings,
+    update_email_template,
+    update_mailbox,
+)
 
 __all__ = [
+    "create_mailbox",
     "create_support_address",
+    "delete_mailbox",
     "delete_support_address",
     "delete_suspended",
     "failed_messages",
@@ -38,5 +47,8 @@ __all__ = [
     "send_notification",
     "store_inbound",
     "suspended_tickets",
+    "update_email_settings",
+    "update_email_template",
+    "update_mailbox",
     "update_support_address",
 ]

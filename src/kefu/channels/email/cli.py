@@ -12,9 +12,22 @@ def _setup() -> None:
     _require_migrated()
 
 
-def _listen(value: str) -> tuple[str, int]:
-    from .smtpd import parse_listen
+def parse_listen(value: str, *, default_port: int = 2525) -> tuple[str, int]:
+    """``host:port`` (``[::1]:25`` for IPv6) → (host, port); raises ValueError."""
+    value = value.strip()
+    if value.startswith("["):
+        host, _sep, port = value[1:].partition("]:")
+    else:
+        host, _sep, port = value.rpartition(":")
+        if not _sep:
+            host, port = value, str(default_port)
+    number = int(port)
+    if not host or not 0 <= number <= 65535:
+        raise ValueError(f"not host:port: {value!r}")
+    return host, number
 
+
+def _listen(value: str) -> tuple[str, int]:
     try:
         return parse_listen(value)
     except ValueError:
@@ -27,7 +40,7 @@ def cmd_smtpd(args: argparse.Namespace) -> int:
 
     from kefu.cli import _Signals
 
-    from .smtpd import parse_listen, serve_forever
+    from .smtpd import serve_forever
 
     host, port = args.listen or parse_listen(settings.SMTP_LISTEN or "127.0.0.1:2525")
     stop = threading.Event()
@@ -183,6 +196,57 @@ def cmd_addresses(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mailbox_add(args: argparse.Namespace) -> int:
+    _setup()
+    from kefu.cli import CommandError
+
+    from .addresses import find_support_address
+    from .settings_actions import create_mailbox
+
+    address = find_support_address(args.address)
+    if address is None:
+        raise CommandError(f"{args.address} is not a support address (kefu email add-address)")
+    fields: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port or (993 if args.security == "tls" else 143),
+        "security": args.security,
+        "username": args.user,
+        "folder": args.folder,
+        "move_to": args.move_to or "",
+        "name": args.name or "",
+    }
+    if args.oauth_token_endpoint:
+        fields.update(
+            auth="xoauth2",
+            oauth_token_endpoint=args.oauth_token_endpoint,
+            oauth_client_id=args.oauth_client_id or "",
+            oauth_client_secret=args.oauth_client_secret or "",
+            oauth_refresh_token=args.oauth_refresh_token or "",
+        )
+    else:
+        fields["password"] = args.password or ""
+    mailbox = create_mailbox(support_address=address, **fields)
+    print(f"Mailbox {mailbox.pk} ({mailbox.name}) added; `kefu email fetch` fetches it now.")
+    return 0
+
+
+def cmd_mailboxes(args: argparse.Namespace) -> int:
+    _setup()
+    from .models import Mailbox
+
+    for mailbox in Mailbox.objects.select_related("support_address"):
+        state = (
+            f"error since {mailbox.last_error_at:%Y-%m-%d %H:%M}: {mailbox.last_error}"
+            if (mailbox.last_error)
+            else f"ok, last fetched {mailbox.last_success_at or 'never'}"
+        )
+        print(
+            f"{mailbox.pk}  {mailbox.name} → {mailbox.support_address.email}  "
+            f"{'active' if mailbox.active else 'paused'}  {_one_line(state, 100)}"
+        )
+    return 0
+
+
 def add_commands(commands: Any) -> None:
     """Add ``smtpd`` and ``email`` to the ``kefu`` command's subcommands."""
     smtpd = commands.add_parser(
@@ -223,3 +287,21 @@ def add_commands(commands: Any) -> None:
     add.add_argument("--group", help="new tickets go to this group (its name)")
     add.add_argument("--default", action="store_true")
     add.set_defaults(handler=cmd_address_add)
+    sub.add_parser("mailboxes", help="list IMAP mailboxes and their state").set_defaults(
+        handler=cmd_mailboxes
+    )
+    box = sub.add_parser("add-mailbox", help="fetch an IMAP mailbox for a support address")
+    box.add_argument("--address", required=True, help="the support address it receives for")
+    box.add_argument("--host", required=True)
+    box.add_argument("--port", type=int, help="default: 993 with TLS, else 143")
+    box.add_argument("--security", choices=["tls", "starttls", "none"], default="tls")
+    box.add_argument("--user", required=True)
+    box.add_argument("--password", help="password or app password (授权码)")
+    box.add_argument("--folder", default="INBOX")
+    box.add_argument("--move-to", help="move fetched mail to this folder (default: mark read)")
+    box.add_argument("--name")
+    box.add_argument("--oauth-token-endpoint", help="XOAUTH2: the token endpoint URL")
+    box.add_argument("--oauth-client-id")
+    box.add_argument("--oauth-client-secret")
+    box.add_argument("--oauth-refresh-token")
+    box.set_defaults(handler=cmd_mailbox_add)

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from .addresses import ensure_seeded, is_support_address
+from .cli import parse_listen
 from .inbound import store_inbound
 
 log = logging.getLogger(__name__)
@@ -34,21 +35,6 @@ T = TypeVar("T")
 
 def hard_limit_bytes() -> int:
     return 2 * settings.MAX_EMAIL_MB * 1024 * 1024
-
-
-def parse_listen(value: str, *, default_port: int = 2525) -> tuple[str, int]:
-    """``host:port`` (``[::1]:25`` for IPv6) → (host, port); raises ValueError."""
-    value = value.strip()
-    if value.startswith("["):
-        host, _sep, port = value[1:].partition("]:")
-    else:
-        host, _sep, port = value.rpartition(":")
-        if not _sep:
-            host, port = value, str(default_port)
-    number = int(port)
-    if not host or not 0 <= number <= 65535:
-        raise ValueError(f"not host:port: {value!r}")
-    return host, number
 
 
 class KefuHandler:

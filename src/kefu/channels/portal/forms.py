@@ -111,4 +111,6 @@ class ReplyForm(forms.Form):
 
     @staticmethod
     def field_name_for(error_key: str) -> str:
-        return {"uploads": "attachments", "comment": "body"}.get(error_key, error_key)
+        # "mark_solved" has no box of its own when refused: the error goes on top of the form.
+        names = {"uploads": "attachments", "comment": "body", "mark_solved": "__all__"}
+        return names.get(error_key, error_key)

@@ -39,7 +39,7 @@ from ..models import (
     TicketMetricSet,
 )
 from ..ticket_metrics import TicketMetrics, compute
-from .schedules import compiled, compiled_by_id, schedule_for_ticket
+from .schedules import compiled_by_id
 
 log = logging.getLogger(__name__)
 
@@ -382,11 +382,11 @@ def record_due_events(*, now: dt.datetime | None = None, batch_size: int = 500) 
             ).update(breach_recorded_at=now)
             if not claimed:
                 continue
-            row = SlaMetricState.objects.select_related("ticket").get(pk=pk)
-            write_sla_events(
-                row.ticket, [(AUDIT_BREACH, row.metric, _event_value(row), None)], at=now
-            )
-            evaluate_ticket(row.ticket, now=now)
+            row = SlaMetricState.objects.get(pk=pk)
+            # The ticket's row lock: an update of the same ticket evaluates after us.
+            ticket = Ticket.objects.select_for_update().get(pk=row.ticket_id)
+            write_sla_events(ticket, [(AUDIT_BREACH, row.metric, _event_value(row), None)], at=now)
+            evaluate_ticket(ticket, now=now)
             written += 1
     due_warnings = list(
         SlaMetricState.objects.filter(warned_at__isnull=True, warn_at__lte=now)
@@ -417,7 +417,10 @@ def time_left(row: SlaMetricState, *, now: dt.datetime | None = None) -> float |
         if row.breach_at <= now:
             return -((now - row.breach_at).total_seconds() / 60)
         if row.business_hours:
-            schedule = compiled(schedule_for_ticket(row.ticket, None))
+            _state, _policy, schedule_id, revision = fastread.ticket_context(
+                row.ticket_id, row.ticket.group_id
+            )
+            schedule = compiled_by_id(schedule_id, revision)
             return business_time.business_minutes_between(schedule, now, row.breach_at)
         return (row.breach_at - now).total_seconds() / 60
     return None

@@ -18,6 +18,7 @@ from ..actions.views import DEFAULT_COLUMNS, SORTABLE
 from ..forms import BulkUpdateForm, Choices
 from ..models import View
 from .common import error_text, safe_next, sidebar_views
+from .rows import rows as table_rows
 
 PAGE_SIZE = 30
 
@@ -81,6 +82,12 @@ def view_list(request: HttpRequest, view_id: int) -> HttpResponse:
         "current_view_id": view.pk,
         "current_view": view,
         "tickets": rows[:PAGE_SIZE],
+        "rows": table_rows(
+            rows[:PAGE_SIZE],
+            columns,
+            ticket_url=reverse("tickets:ticket", args=[0]).replace("/0/", "/{id}/"),
+            view_id=view.pk,
+        ),
         "columns": [(c, COLUMN_LABELS[c]) for c in columns],
         "sort": sort,
         "order": order,

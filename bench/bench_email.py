@@ -1,0 +1,312 @@
+#!/usr/bin/env python
+"""Email benchmark (issue 5): SMTP ingest end to end, a big message among small ones, and IMAP
+mailboxes drained in parallel. Not a test: it prints figures for bench/RESULTS.md.
+
+    .venv/bin/python bench/bench_email.py                       # SQLite in a temp dir
+    .venv/bin/python bench/bench_email.py \\
+        --database-url postgres://postgres@127.0.0.1:5432/kefu_email_bench   # dropped, recreated
+
+(a) SMTP: ``--messages`` messages (each from its own sender, so each opens a ticket and gets an
+acknowledgement) sent by 4 smtplib clients to the in-process receiver; processing runs in
+``--workers`` task-worker threads over the database queue, as in ``kefu run``. Figures: the
+receiver's acceptance rate (250 answers/s) and the end-to-end rate (SMTP receipt → ticket).
+(b) A ``--big-mb`` message sent first, small ones right behind it: how long the small ones wait.
+(c) IMAP: ``--mailboxes`` Dovecot mailboxes with ``--per-mailbox`` messages each, fetched by one
+``poll_mailboxes`` call (concurrent threads); the drain time is fetch + store of all of them.
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="default: SQLite; postgres:// is dropped first")
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=2, help="task worker threads")
+    parser.add_argument("--big-mb", type=int, default=20)
+    parser.add_argument("--mailboxes", type=int, default=10)
+    parser.add_argument("--per-mailbox", type=int, default=1000)
+    parser.add_argument("--skip-imap", action="store_true")
+    return parser.parse_args()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def reset_postgres(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def configure(args: argparse.Namespace, sink_port: int) -> Path:
+    data_dir = Path(tempfile.mkdtemp(prefix="kefu-bench-email-"))
+    url = args.database_url or f"sqlite:///{data_dir / 'kefu.sqlite3'}"
+    if url.startswith("postgres"):
+        reset_postgres(url)
+    os.environ.update(
+        KEFU_DATA_DIR=str(data_dir),
+        KEFU_DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="kefu.settings",
+        KEFU_EMAIL_URL=f"smtp://127.0.0.1:{sink_port}",
+        KEFU_LOG_LEVEL="WARNING",
+        KEFU_MAX_EMAIL_MB="25",
+    )
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    import logging
+
+    logging.getLogger("django.tasks").setLevel(logging.WARNING)
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    return data_dir
+
+
+def start_sink() -> tuple[object, int]:
+    """A real SMTP server that swallows Kefu's outbound mail (acknowledgements)."""
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        count = 0
+
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+            Sink.count += 1
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller, port
+
+
+def message(n: int, *, body: str = "", prefix: str = "m") -> bytes:
+    body = body or f"第 {n} 封测试邮件：打印机又坏了，请帮忙看看。Printer broken again."
+    import base64
+
+    encoded = base64.encodebytes(body.encode("utf-8")).decode().replace("\n", "\r\n")
+    return (
+        f"From: Customer {n} <{prefix}{n}@bench.example>\r\nTo: support@kefu.bench\r\n"
+        f"Subject: =?utf-8?B?{base64.b64encode(f'测试 {n}'.encode()).decode()}?=\r\n"
+        f"Message-ID: <{prefix}{n}@bench.example>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        f"{encoded}\r\n"
+    ).encode()
+
+
+def send(port: int, raw: bytes, sender: str = "x@bench.example") -> float:
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port, timeout=300) as client:
+        client.sendmail(sender, ["support@kefu.bench"], raw)
+    return time.perf_counter() - started
+
+
+def wait_processed(count: int, *, timeout: float = 1800) -> float:
+    from kefu.channels.email.models import InboundMessage
+
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if InboundMessage.objects.exclude(state="received").count() >= count:
+            return time.perf_counter()
+        time.sleep(0.05)
+    raise SystemExit(f"not processed within {timeout}s")
+
+
+def bench_smtp(args: argparse.Namespace) -> None:
+    from kefu.channels.email.actions import create_support_address, update_email_settings
+    from kefu.channels.email.models import InboundMessage
+    from kefu.channels.email.smtpd import Receiver
+    from kefu.cli import Background
+    from kefu.tickets.models import Ticket
+
+    create_support_address(email="support@kefu.bench")
+    update_email_settings(sender_rate_limit=0)
+    port = free_port()
+    receiver = Receiver(host="127.0.0.1", port=port)
+    receiver.start()
+    background = Background(worker_threads=args.workers, scheduler=False)
+    background.start()
+    try:
+        # (a) ingest
+        raws = [message(n) for n in range(args.messages)]
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            latencies = list(pool.map(lambda raw: send(port, raw), raws))
+        accepted = time.perf_counter()
+        done = wait_processed(args.messages)
+        assert Ticket.objects.count() == args.messages
+        print(f"SMTP ingest, {args.messages} messages, 4 clients, {args.workers} worker threads:")
+        print(
+            f"  accepted (250 after commit): {args.messages / (accepted - started):7.1f} msg/s"
+            f"  (p50 {sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms per message)"
+        )
+        print(
+            f"  end to end (SMTP -> ticket):  {args.messages / (done - started):7.1f} msg/s"
+            f"  ({done - started:.1f} s)"
+        )
+
+        # (b) a big message in front of small ones
+        big = message(10**6, prefix="big", body="大" * (args.big_mb * 1024 * 1024 // 4))
+        small = [message(n, prefix="s") for n in range(50)]
+        base = InboundMessage.objects.count()
+        t0 = time.perf_counter()
+        big_thread = threading.Thread(target=send, args=(port, big))
+        big_thread.start()
+        time.sleep(0.2)  # the big one is on the wire first
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            small_latencies = list(pool.map(lambda raw: send(port, raw), small))
+        small_accepted = time.perf_counter() - t0
+        wait_small = 0.0
+        while InboundMessage.objects.filter(message_id__startswith="<s").exclude(
+            state="received"
+        ).count() < len(small):
+            time.sleep(0.05)
+        wait_small = time.perf_counter() - t0
+        big_thread.join()
+        big_accepted = time.perf_counter() - t0
+        wait_processed(base + len(small) + 1)
+        all_done = time.perf_counter() - t0
+        print(f"A {len(big) / 1048576:.0f} MB message first, 50 small ones behind it:")
+        print(
+            f"  small ones accepted within {small_accepted:.2f} s (max {max(small_latencies):.2f}"
+            f" s each), processed within {wait_small:.2f} s;"
+            f" the big one accepted at {big_accepted:.2f} s, everything processed at"
+            f" {all_done:.2f} s"
+        )
+    finally:
+        background.stop()
+        receiver.stop()
+
+
+DOVECOT_CONF = """
+base_dir = {root}/run
+state_dir = {root}/state
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+first_valid_uid = 100
+first_valid_gid = 100
+log_path = {root}/dovecot.log
+mail_location = maildir:~/Maildir
+default_internal_user = dovecot
+default_login_user = dovenull
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid=dovecot gid=dovecot home={root}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
+
+
+def bench_imap(args: argparse.Namespace) -> None:
+    import imaplib
+
+    from kefu.channels.email.actions import create_mailbox, create_support_address
+    from kefu.channels.email.imap import poll_mailboxes
+    from kefu.channels.email.models import InboundMessage
+
+    binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
+    root = Path(tempfile.mkdtemp(prefix="kefu-bench-dovecot-"))
+    os.chmod(root, 0o755)  # noqa: S103 - Dovecot's users read it
+    for name in ("run", "state", "home"):
+        (root / name).mkdir()
+    shutil.chown(root / "home", "dovecot", "dovecot")
+    users = [f"bench{n}" for n in range(args.mailboxes)]
+    (root / "passwd").write_text("".join(f"{u}:{{PLAIN}}secret::::::\n" for u in users))
+    port = free_port()
+    (root / "dovecot.conf").write_text(DOVECOT_CONF.format(root=root, port=port))
+    process = subprocess.Popen([binary, "-F", "-c", str(root / "dovecot.conf")])  # noqa: S603
+    try:
+        time.sleep(1.5)
+        started = time.perf_counter()
+
+        def fill(user: str) -> None:
+            conn = imaplib.IMAP4("127.0.0.1", port)
+            conn.login(user, "secret")
+            for n in range(args.per_mailbox):
+                conn.append("INBOX", None, None, message(n, prefix=f"{user}-"))
+            conn.logout()
+
+        with ThreadPoolExecutor(max_workers=args.mailboxes) as pool:
+            list(pool.map(fill, users))
+        print(f"(filled {len(users)} Dovecot mailboxes in {time.perf_counter() - started:.0f} s)")
+        address = create_support_address(email="imap@kefu.bench")
+        for user in users:
+            create_mailbox(support_address=address, host="127.0.0.1", port=port,
+                           security="none", username=user, password="secret")  # fmt: skip
+        before = InboundMessage.objects.count()
+        started = time.perf_counter()
+        results = poll_mailboxes()
+        drained = time.perf_counter() - started
+        stored = InboundMessage.objects.count() - before
+        print(f"IMAP: {len(users)} mailboxes x {args.per_mailbox} messages, one concurrent poll:")
+        print(
+            f"  drained (fetched + stored + marked) {stored} messages in {drained:.1f} s "
+            f"= {stored / drained:.0f} msg/s; results: {sorted(set(results.values()))}"
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> None:
+    args = parse_args()
+    sink, sink_port = start_sink()
+    data_dir = configure(args, sink_port)
+    from django.db import connection
+
+    print(
+        f"Kefu email bench — {connection.vendor}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+    try:
+        bench_smtp(args)
+        if not args.skip_imap:
+            bench_imap(args)
+    finally:
+        sink.stop()  # type: ignore[attr-defined]
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,295 @@
+#!/usr/bin/env python
+"""Rules benchmark (issue 6): trigger evaluation cost per update with 500 active triggers, an
+automation pass over many tickets, routing 1,000 queued tickets across 50 agents.
+
+Not a test: it prints figures for bench/RESULTS.md.
+
+    .venv/bin/python bench/bench_rules.py                           # SQLite in a temp dir
+    .venv/bin/python bench/bench_rules.py --tickets 1000000 \\
+        --database-url postgres://postgres@127.0.0.1:5432/kefu_bench_rules  # dropped, recreated
+
+(a) p50 of ``update_ticket`` (an agent's reply + priority change) with 0 and with 500 active
+    triggers (none of which match, so every update evaluates all 500 — the worst case; plus one
+    run where 5 of them fire);
+(b) ``--tickets`` tickets inserted in bulk (bench data, not through actions), 1% of them
+    pending for three days; one automation ("pending > 48 h and not reminded -> tag") run over
+    all of them: time, and how many tickets changed (must equal the matching ones);
+(c) 1,000 unassigned tickets queued in a group, 50 agents come online (capacity 25): time to
+    route the whole queue (``drain_queue``), and the largest load afterwards.
+"""
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="default: SQLite in a temporary directory")
+    parser.add_argument("--tickets", type=int, default=100_000, help="tickets for (b)")
+    parser.add_argument("--triggers", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=200, help="timed updates per measurement")
+    parser.add_argument("--queue", type=int, default=1_000)
+    parser.add_argument("--agents", type=int, default=50)
+    return parser.parse_args()
+
+
+def reset_postgres(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name or name in {"postgres", "template0", "template1"}:
+        raise SystemExit(f"Refusing to drop database {name!r}")
+    maintenance = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://")
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def configure(args: argparse.Namespace) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="kefu-bench-rules-"))
+    url = args.database_url or f"sqlite:///{data_dir / 'kefu.sqlite3'}"
+    if url.startswith("postgres"):
+        reset_postgres(url)
+    os.environ["KEFU_DATA_DIR"] = str(data_dir)
+    os.environ["KEFU_DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "kefu.settings"
+    os.environ.setdefault("KEFU_LOG_LEVEL", "ERROR")
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    # Start from an empty rule set (the default triggers would send notifications).
+    from kefu.rules.models import Automation, Trigger
+
+    Trigger.objects.all().delete()
+    Automation.objects.all().delete()
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def bench_triggers(args: argparse.Namespace) -> None:
+    from kefu.accounts import actions as accounts
+    from kefu.accounts.choices import Role
+    from kefu.rules import actions as rules
+    from kefu.tickets.actions import NewComment, TicketData, create_ticket, update_ticket
+
+    group = accounts.create_group(name="Bench support")
+    agent = accounts.create_user(
+        name="Agent", email="agent@bench.test", role=Role.AGENT, groups=[group]
+    )
+    admin = accounts.create_user(name="Admin", email="admin@bench.test", role=Role.ADMIN)
+    customer = accounts.create_user(name="Customer", email="customer@bench.test")
+    tickets = [
+        create_ticket(
+            actor=customer,
+            data=TicketData(subject=f"Ticket {n}"),
+            comment=NewComment(body="Help"),
+        )
+        for n in range(args.runs * 3)
+    ]
+
+    def timed(batch: list) -> list[float]:
+        samples = []
+        for index, ticket in enumerate(batch):
+            began = time.perf_counter()
+            update_ticket(
+                ticket,
+                actor=agent,
+                data=TicketData(priority=("low", "normal", "high")[index % 3]),
+                comment=NewComment(body="Reply", public=False),
+            )
+            samples.append(time.perf_counter() - began)
+        return samples
+
+    without = timed(tickets[: args.runs])
+    # Realistic mixes of ticket and change conditions, none of which match these updates.
+    kinds = [
+        [{"field": "status", "operator": "changed_to", "value": "solved"}],
+        [{"field": "subject", "operator": "includes", "value": "zzz-{n}"}],
+        [{"field": "current_tags", "operator": "includes", "value": "vip-{n}"},
+         {"field": "priority", "operator": "is", "value": "urgent"}],
+        [{"field": "update_type", "operator": "is", "value": "Create"},
+         {"field": "via_id", "operator": "is", "value": "email"}],
+        [{"field": "comment_is_public", "operator": "is", "value": True},
+         {"field": "role", "operator": "is", "value": "end_user"}],
+    ]  # fmt: skip
+    for n in range(args.triggers):
+        conditions = [
+            {**c, "value": c["value"].format(n=n) if isinstance(c["value"], str) else c["value"]}
+            for c in kinds[n % len(kinds)]
+        ]
+        rules.create_trigger(
+            actor=admin,
+            title=f"Trigger {n}",
+            conditions={"all": conditions},
+            actions=[{"field": "current_tags", "value": f"t{n}"}],
+        )
+    timed(tickets[args.runs : args.runs + 5])  # warm the compiled-trigger cache
+    with_triggers = timed(tickets[args.runs + 5 : args.runs * 2])
+    # Five triggers that do fire on every update (each: one more rule update).
+    for n in range(5):
+        rules.create_trigger(
+            actor=admin,
+            title=f"Firing {n}",
+            conditions={"all": [{"field": "priority", "operator": "changed", "value": None}]},
+            actions=[{"field": "current_tags", "value": f"fired{n}"}],
+        )
+    timed(tickets[args.runs * 2 : args.runs * 2 + 5])
+    firing = timed(tickets[args.runs * 2 + 5 :])
+    print(
+        f"(a) update_ticket p50: {median_ms(without):.2f} ms with no trigger, "
+        f"{median_ms(with_triggers):.2f} ms with {args.triggers} active triggers "
+        f"(+{median_ms(with_triggers) - median_ms(without):.2f} ms p50), "
+        f"{median_ms(firing):.2f} ms when 5 of {args.triggers + 5} fire"
+    )
+
+
+def bench_automation(args: argparse.Namespace) -> None:
+    from django.db import connection
+
+    from kefu.accounts.models import User
+    from kefu.core import clock
+    from kefu.rules import actions as rules
+    from kefu.rules.automations import run_automation
+    from kefu.tickets.actions import default_custom_status
+    from kefu.tickets.models import Ticket, TicketTag
+
+    customer = User.objects.get(email="customer@bench.test")
+    admin = User.objects.get(email="admin@bench.test")
+    now = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+    long_ago = now - dt.timedelta(days=3)
+    statuses = {s: default_custom_status(s) for s in ("open", "pending")}
+    began = time.perf_counter()
+    batch = 5_000
+    matching = 0
+    for start in range(0, args.tickets, batch):
+        rows = []
+        for n in range(start, min(start + batch, args.tickets)):
+            pending = n % 100 == 0
+            matching += pending
+            status = "pending" if pending else "open"
+            rows.append(
+                Ticket(
+                    subject=f"Bulk {n}",
+                    status=status,
+                    custom_status=statuses[status],
+                    requester=customer,
+                    submitter=customer,
+                    tags=["bulk"],
+                    created_at=long_ago,
+                    updated_at=long_ago,
+                    status_updated_at=long_ago,
+                )
+            )
+        created = Ticket.objects.bulk_create(rows)
+        if connection.vendor == "sqlite" and created[0].pk is None:
+            raise SystemExit("bulk_create did not return ids")
+        TicketTag.objects.bulk_create([TicketTag(ticket=t, name="bulk") for t in created])
+    print(f"(b) inserted {args.tickets} tickets in bulk in {time.perf_counter() - began:.1f} s")
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    automation = rules.create_automation(
+        actor=admin,
+        title="Remind pending after 48 h",
+        conditions={
+            "all": [
+                {"field": "status", "operator": "is", "value": "pending"},
+                {"field": "PENDING", "operator": "greater_than", "value": 47},
+                {"field": "current_tags", "operator": "not_includes", "value": "reminded"},
+            ]
+        },
+        actions=[{"field": "current_tags", "value": "reminded"}],
+    )
+    with clock.frozen_at(now):
+        began = time.perf_counter()
+        changed = run_automation(automation, now=now)
+        took = time.perf_counter() - began
+        touched = Ticket.objects.filter(updated_at__gte=now).count()
+        began = time.perf_counter()
+        again = run_automation(automation, now=now)
+        second = time.perf_counter() - began
+    print(
+        f"    automation pass over {args.tickets} tickets: {took:.1f} s, changed {changed} "
+        f"(matching {matching}, tickets with a new updated_at: {touched}); "
+        f"second pass (nothing left to do): {second:.2f} s, changed {again}"
+    )
+
+
+def bench_routing(args: argparse.Namespace) -> None:
+    from kefu.accounts import actions as accounts
+    from kefu.accounts.choices import Role
+    from kefu.accounts.models import User
+    from kefu.rules import actions as rules
+    from kefu.rules.models import AgentStatus
+    from kefu.rules.routing import drain_queue, loads
+    from kefu.tickets import hooks
+    from kefu.tickets.actions import NewComment, TicketData, create_ticket
+
+    admin = User.objects.get(email="admin@bench.test")
+    customer = User.objects.get(email="customer@bench.test")
+    group = accounts.create_group(name="Routed")
+    agents = [
+        accounts.create_user(
+            name=f"Agent {n}", email=f"a{n}@bench.test", role=Role.AGENT, groups=[group]
+        )
+        for n in range(args.agents)
+    ]
+    with hooks.paused():
+        for n in range(args.queue):
+            create_ticket(
+                actor=admin,
+                data=TicketData(subject=f"Queued {n}", requester=customer, group=group),
+                comment=NewComment(body="Help"),
+            )
+    capacity = -(-args.queue // args.agents)  # room for the whole queue
+    AgentStatus.objects.bulk_create(
+        [AgentStatus(agent=a, availability="online", capacity=capacity) for a in agents]
+    )
+    rules.set_group_routing(actor=admin, group=group, mode="manual")
+    from kefu.rules.models import GroupRouting
+
+    GroupRouting.objects.filter(group=group).update(mode="least_loaded")
+    began = time.perf_counter()
+    routed = drain_queue(group.pk)
+    took = time.perf_counter() - began
+    load = loads([a.pk for a in agents])
+    print(
+        f"(c) routed {routed} of {args.queue} queued tickets across {args.agents} agents "
+        f"(least loaded, capacity {capacity}) in {took:.2f} s "
+        f"({took / max(routed, 1) * 1000:.2f} ms per ticket); loads {min(load.values())}"
+        f"..{max(load.values())}"
+    )
+
+
+def main() -> None:
+    args = parse_args()
+    configure(args)
+    from django.db import connection
+
+    print(f"database: {connection.vendor}")
+    bench_triggers(args)
+    bench_routing(args)
+    bench_automation(args)
+
+
+if __name__ == "__main__":
+    main()
