@@ -96,7 +96,7 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, str], dict]:
         "KEFU_DATABASE_URL": url,
         "KEFU_DEBUG": "false",
         "KEFU_API_RATE_LIMIT": str(10**9),
-        "KEFU_LOG_LEVEL": "warning",
+        "KEFU_LOG_LEVEL": "WARNING",
         "KEFU_BASE_URL": f"http://127.0.0.1:{args.port}",
     }
     kefu("migrate", env=env)

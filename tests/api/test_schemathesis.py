@@ -12,6 +12,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.utils import translation
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -35,6 +36,9 @@ def _keep_the_test_connection():  # type: ignore[no-untyped-def]
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
+    # Generated requests may give the admin a saved locale, which the preferences middleware
+    # activates for the thread; later tests in this process expect the default language.
+    translation.deactivate()
 
 
 @pytest.fixture
