@@ -1,6 +1,7 @@
 """The agent workspace in Chromium: sign in, open a view, reply and note, bulk update, macros,
 the language switch. Screenshots of each screen go to test-output/screenshots/."""
 
+import re
 from typing import Any
 
 from django.test import Client
@@ -38,7 +39,8 @@ def sign_in(page: Any, live_server: Any, user: User) -> None:
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("Password").press("Enter")
-    page.wait_for_load_state()
+    # wait for the sign-in to land (waiting for "load" could still see the sign-in page)
+    page.wait_for_url(re.compile(r"/agent/"))
 
 
 def workspace(personas: Any) -> list[Ticket]:
