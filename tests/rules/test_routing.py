@@ -165,7 +165,7 @@ def test_agents_set_only_their_own_availability(team):
         rules.set_agent_availability(actor=p.alice, agent=dan, availability="offline")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_tickets_routed_at_the_same_moment_do_not_overload_an_agent():
     import threading
 
