@@ -100,13 +100,19 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, str], dict]:
         "KEFU_BASE_URL": f"http://127.0.0.1:{args.port}",
     }
     kefu("migrate", env=env)
-    facts = json.loads(kefu("manage", "shell", "-c", FACTS_SCRIPT, env=env, capture=True))
+    facts = read_facts(env)
     if facts["tickets"] < args.tickets:
         started = time.perf_counter()
         kefu("demo", "--tickets", str(args.tickets - facts["tickets"]), env=env)
         print(f"Demo data in {time.perf_counter() - started:.0f}s", flush=True)
-        facts = json.loads(kefu("manage", "shell", "-c", FACTS_SCRIPT, env=env, capture=True))
+        facts = read_facts(env)
     return env, facts
+
+
+def read_facts(env: dict[str, str]) -> dict:
+    # Django's shell first prints how many objects it imported; the JSON is the last line.
+    output = kefu("manage", "shell", "-c", FACTS_SCRIPT, env=env, capture=True)
+    return json.loads(output.strip().splitlines()[-1])
 
 
 # Runs inside `kefu manage shell`: a token for the first admin, and what the clients need.
