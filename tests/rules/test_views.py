@@ -199,3 +199,19 @@ def test_agents_cannot_open_the_triggers_pages(personas):
     client = Client()
     client.force_login(personas.alice)
     assert client.get(reverse("rules:triggers")).status_code == 403
+
+
+def test_the_builder_offers_each_rule_kind_its_own_fields(personas):
+    from kefu.rules import builder
+    from kefu.tickets.actions import create_ticket_field
+
+    field = create_ticket_field(type="tagger", title="Product 产品",
+                                options=[{"name": "Washer", "value": "washer"}])  # fmt: skip
+    trigger_fields = dict(builder.condition_fields(builder.trigger_kind()))
+    automation_fields = dict(builder.condition_fields(builder.automation_kind()))
+    assert "update_type" in trigger_fields and "update_type" not in automation_fields
+    assert "comment_is_public" not in automation_fields
+    assert automation_fields["NEW"] == "Hours since created"
+    assert trigger_fields[f"custom_fields_{field.pk}"] == "Product 产品"
+    widget = builder.condition_widget(builder.trigger_kind(), f"custom_fields_{field.pk}", "is")
+    assert widget.options == [("washer", "washer")]

@@ -98,6 +98,9 @@ CONDITION_LABELS: dict[str, Label] = {
     "assignee_updated_at": _("Hours since assignee update"),
     "due_date": _("Hours since due date"),
     "until_due_date": _("Hours until due date"),
+    # Registered by the SLA app when it is installed (kefu.sla.conditions).
+    "hours_until_next_sla_breach": _("Hours until the next SLA breach"),
+    "sla_breached": _("SLA target breached"),
 }
 # The order of the field select; registered fields not named here follow, then custom fields.
 TRIGGER_FIELDS = (
@@ -151,6 +154,8 @@ AUTOMATION_FIELDS = (
     "is_public",
     "submitter_id",
     "external_id",
+    "hours_until_next_sla_breach",
+    "sla_breached",
 )
 
 ACTION_LABELS: dict[str, Label] = {
@@ -381,7 +386,7 @@ def spec_widget(name: str, spec: FieldSpec) -> Widget:
         return Widget("select", options=FOREIGN_OPTIONS[name]())
     if name == "comment_is_public":
         return Widget("select", options=_labelled(["true", "false", "not_relevant"]))
-    if name == "within_business_hours" or isinstance(spec, BooleanSpec):
+    if name in ("within_business_hours", "sla_breached") or isinstance(spec, BooleanSpec):
         return Widget("select", options=_labelled(["true", "false"]))
     if isinstance(spec, ChoiceSpec):
         choices = getattr(spec, "order", None) or spec.choices
