@@ -60,3 +60,12 @@ def test_admin_builds_a_refund_trigger_and_the_next_ticket_is_urgent(page, live_
     ticket = Ticket.objects.get(subject="申请退款 Refund for order 42")
     assert ticket.priority == "urgent"
     assert "refund" in ticket.tags
+
+    # and the builder speaks the admin's language, showing the saved rows
+    page.goto(reverse("rules:edit_trigger", args=[Trigger.objects.get().pk]))
+    page.get_by_label("Language").select_option("zh-hans")
+    expect(page.get_by_text("满足以下所有条件")).to_be_visible()
+    first = page.locator("#rows-all [data-testid=condition-row]").nth(0)
+    expect(first.get_by_label("字段")).to_have_value("update_type")
+    expect(first.get_by_label("字段").locator("option:checked")).to_have_text("工单被创建或更新")
+    screenshot(page, "admin-trigger-builder-zh-hans")
