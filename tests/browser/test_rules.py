@@ -38,12 +38,14 @@ def test_admin_builds_a_refund_trigger_and_the_next_ticket_is_urgent(page, live_
     actions.nth(1).get_by_label("Action").select_option("current_tags")
     expect(actions.nth(1).get_by_label("Value")).to_be_visible()
     actions.nth(1).get_by_label("Value").fill("refund")
+    actions.nth(1).get_by_role("button", name="Move action up").click()  # actions run in order
+    expect(actions.nth(0).get_by_label("Action")).to_have_value("current_tags")
     screenshot(page, "admin-trigger-builder")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("link", name="退款加急 Refunds are urgent")).to_be_visible()
     assert Trigger.objects.get().actions == [
-        {"field": "priority", "value": "urgent"},
         {"field": "current_tags", "value": "refund"},
+        {"field": "priority", "value": "urgent"},
     ]
 
     # then: a ticket about a refund, created in the agent UI, is urgent and tagged

@@ -382,6 +382,8 @@ def condition_widget(kind: RuleKind, name: str, operator: str) -> Widget:
 
 
 def spec_widget(name: str, spec: FieldSpec) -> Widget:
+    if name.startswith(CUSTOM_FIELD_PREFIX) and isinstance(spec, ChoiceSpec) and spec.choices:
+        return _custom_field_widget(name)  # drop-down options with their names
     if name in FOREIGN_OPTIONS:
         return Widget("select", options=FOREIGN_OPTIONS[name]())
     if name == "comment_is_public":
