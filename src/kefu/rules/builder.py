@@ -176,6 +176,9 @@ ACTION_LABELS: dict[str, Label] = {
     "notification_webhook": _("Call a webhook"),
     "set_schedule": _("Set business-hours schedule"),
 }
+# Actions whose value is a list, one widget per item ([recipient, subject, body], ...).
+LIST_ACTIONS = ("escalate_to_group", "notification_user", "notification_group",
+                "notification_webhook")  # fmt: skip
 ACTION_ORDER = (
     "priority",
     "status",
@@ -595,12 +598,7 @@ def rows_from_rules(
 
 
 def _is_list_action(name: str) -> bool:
-    return name in (
-        "escalate_to_group",
-        "notification_user",
-        "notification_group",
-        "notification_webhook",
-    )
+    return name in LIST_ACTIONS
 
 
 _ROW_FIELD = re.compile(r"^(all|any|actions)-([A-Za-z0-9_]+)-field$")
