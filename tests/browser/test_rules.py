@@ -11,6 +11,14 @@ from tests.browser.conftest import expect, screenshot
 from tests.browser.test_agent_workspace import sign_in
 
 
+def htmx_idle(page):  # type: ignore[no-untyped-def]
+    """Wait until HTMX has swapped *and processed* what the last action asked for: a row it
+    just inserted only answers to ``change`` once it has settled (about 20 ms later), and a
+    test that is faster than a person would otherwise select into a dead row."""
+    busy = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+    page.wait_for_function(f"() => !document.querySelector('{busy}')")
+
+
 def test_admin_builds_a_refund_trigger_and_the_next_ticket_is_urgent(page, live_server, personas):
     # given: the admin on the new trigger page
     sign_in(page, live_server, personas.admin)
@@ -21,21 +29,28 @@ def test_admin_builds_a_refund_trigger_and_the_next_ticket_is_urgent(page, live_
 
     # when: "ticket is created AND subject contains 退款 → priority urgent, add tag refund"
     conditions.nth(0).get_by_label("Field").select_option("update_type")
+    htmx_idle(page)
     expect(conditions.nth(0).get_by_label("Operator")).to_be_visible()
     conditions.nth(0).get_by_label("Value").select_option(label="Created")
     page.get_by_role("button", name="Add an ALL condition").click()
+    htmx_idle(page)
     expect(conditions).to_have_count(2)
     conditions.nth(1).get_by_label("Field").select_option("subject")
+    htmx_idle(page)
     expect(conditions.nth(1).get_by_label("Operator")).to_be_visible()
     conditions.nth(1).get_by_label("Operator").select_option("includes")
+    htmx_idle(page)
     expect(conditions.nth(1).get_by_label("Operator")).to_have_value("includes")
     conditions.nth(1).get_by_label("Value").fill("退款")
     actions.nth(0).get_by_label("Action").select_option("priority")
+    htmx_idle(page)
     expect(actions.nth(0).get_by_label("Value")).to_be_visible()
     actions.nth(0).get_by_label("Value").select_option("urgent")
     page.get_by_role("button", name="Add an action").click()
+    htmx_idle(page)
     expect(actions).to_have_count(2)
     actions.nth(1).get_by_label("Action").select_option("current_tags")
+    htmx_idle(page)
     expect(actions.nth(1).get_by_label("Value")).to_be_visible()
     actions.nth(1).get_by_label("Value").fill("refund")
     actions.nth(1).get_by_role("button", name="Move action up").click()  # actions run in order
