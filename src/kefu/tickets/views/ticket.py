@@ -37,6 +37,7 @@ from ..forms import (
 from ..models import Comment, Macro, Ticket
 from .common import add_action_errors
 from .history import audits_of, describe
+from .nav import place_of
 
 
 def load_ticket(user: User, ticket_id: int) -> Ticket:
@@ -58,11 +59,6 @@ def _initial(ticket: Ticket, choices: Choices, follower_ids: list[int]) -> dict[
         "updated_at": ticket.updated_at.isoformat(),
         "mode": "public",
     }
-
-
-def _view_id(request: HttpRequest) -> int | None:
-    raw = request.GET.get("view") or request.POST.get("view") or ""
-    return int(raw) if raw.isdigit() else None
 
 
 def _render(
@@ -97,6 +93,7 @@ def _render(
         )
         .order_by("-updated_at")[:5]
     )
+    place = place_of(request)
     status_labels = dict(choices.status_choices(ticket))
     current_status = str(form["status"].value() or ticket.custom_status_id)
     context = {
@@ -112,7 +109,8 @@ def _render(
         "status_choices": choices.status_choices(ticket),
         "submit_label": status_labels.get(current_status, ticket.custom_status.label_for_agent()),
         "custom_field_names": [cf_name(f) for f in choices.fields],
-        "view_id": _view_id(request),
+        "view_id": place.view_id if place else None,
+        "place_query": place.query() if place else "",
         "macro_preview": macro_preview,
         "stale_changes": stale_changes,
         "is_closed": ticket.status == Status.CLOSED,
@@ -193,8 +191,8 @@ def _submit(
         return _render(request, ticket, form, choices, status=403)
     messages.success(request, _("Ticket #%(id)s updated.") % {"id": ticket.pk})
     url = reverse("tickets:ticket", args=[ticket.pk])
-    view_id = _view_id(request)
-    return redirect(f"{url}?view={view_id}" if view_id else url)
+    place = place_of(request)
+    return redirect(f"{url}?{place.query()}" if place else url)
 
 
 def _macro(user: User, macro_id: int | None) -> Macro | None:
