@@ -38,6 +38,7 @@ from ..models import Comment, Macro, Ticket
 from .common import add_action_errors
 from .history import audits_of, describe
 from .nav import place_of
+from .thread import thread_items
 
 
 def load_ticket(user: User, ticket_id: int) -> Ticket:
@@ -75,9 +76,13 @@ def _render(
     comments = (
         visible_comments(user, ticket)
         .select_related("author")
-        .prefetch_related("attachments")
+        # What the thread shows: the plain body, via_source and metadata (JSON) stay unread.
+        .only(
+            "id", "public", "via_channel", "created_at", "html_body", "author__name",
+            "author__role",
+        )
         .order_by("created_at", "id")
-    )
+    )  # fmt: skip
     other_tickets = (
         visible_tickets(user)
         .filter(requester_id=ticket.requester_id)
@@ -100,7 +105,7 @@ def _render(
         "ticket": ticket,
         "form": form,
         "choices": choices,
-        "comments": comments,
+        "thread": thread_items(comments),
         "macros": visible_macros(user).filter(active=True).only("id", "title"),
         "other_tickets": other_tickets,
         **_presence(ticket, user),
