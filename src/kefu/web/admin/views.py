@@ -14,7 +14,7 @@ from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kefu.accounts import actions as accounts
@@ -245,11 +245,11 @@ class _RuleKind:
 
 
 VIEW_KIND = _RuleKind(
-    View, "views", "view", _lazy("Views"), _lazy("Add a view"), _lazy("New view"),
+    View, "views", "view", gettext_lazy("Views"), gettext_lazy("Add a view"), gettext_lazy("New view"),
     tickets.create_view, tickets.update_view, tickets.delete_view,
 )  # fmt: skip
 MACRO_KIND = _RuleKind(
-    Macro, "macros", "macro", _lazy("Macros"), _lazy("Add a macro"), _lazy("New macro"),
+    Macro, "macros", "macro", gettext_lazy("Macros"), gettext_lazy("Add a macro"), gettext_lazy("New macro"),
     tickets.create_macro, tickets.update_macro, tickets.delete_macro,
 )  # fmt: skip
 
