@@ -49,8 +49,8 @@ def the_data(personas):  # type: ignore[no-untyped-def]
                         tags=["退货", "vip"]),
         comment=NewComment(body="您好，请告诉我们路由器的型号，谢谢！"),
     )  # fmt: skip
-    update_ticket(long_one, actor=personas.alice, data=TicketData(),
-                  comment=NewComment(body="可能是固件问题，已联系研发。", public=False))  # fmt: skip
+    note = NewComment(body="可能是固件问题，已联系研发。", public=False)
+    update_ticket(long_one, actor=personas.alice, data=TicketData(), comment=note)
     for subject in ("Invoice copy 发票", "退货申请 Return request"):
         create_ticket(actor=personas.bob, data=TicketData(subject=subject),
                       comment=NewComment(body=f"{subject}，请尽快处理。"))  # fmt: skip

@@ -69,7 +69,9 @@ CELLS: dict[str, Cell] = {
         if t.priority
         else format_html("<td>{}</td>", EMPTY)
     ),
-    "requester": lambda t, url: format_html('<td class="wrap cell--person">{}</td>', t.requester.name),
+    "requester": lambda t, url: format_html(
+        '<td class="wrap cell--person">{}</td>', t.requester.name
+    ),
     "assignee": lambda t, url: _name(t.assignee),
     "group": lambda t, url: _name(t.group),
     "created_at": lambda t, url: _time(t.created_at),

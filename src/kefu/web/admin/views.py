@@ -245,11 +245,13 @@ class _RuleKind:
 
 
 VIEW_KIND = _RuleKind(
-    View, "views", "view", gettext_lazy("Views"), gettext_lazy("Add a view"), gettext_lazy("New view"),
+    View, "views", "view",
+    gettext_lazy("Views"), gettext_lazy("Add a view"), gettext_lazy("New view"),
     tickets.create_view, tickets.update_view, tickets.delete_view,
 )  # fmt: skip
 MACRO_KIND = _RuleKind(
-    Macro, "macros", "macro", gettext_lazy("Macros"), gettext_lazy("Add a macro"), gettext_lazy("New macro"),
+    Macro, "macros", "macro",
+    gettext_lazy("Macros"), gettext_lazy("Add a macro"), gettext_lazy("New macro"),
     tickets.create_macro, tickets.update_macro, tickets.delete_macro,
 )  # fmt: skip
 
