@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
@@ -88,7 +88,7 @@ def _list_rules(
     active: bool | None,
     key: str,
     to_json: Callable[[HttpRequest, Any], dict[str, Any]],
-) -> dict:
+) -> HttpResponse:
     """A page of views or macros (already scoped to what the caller sees), in their order."""
     if active is not None:
         rows = rows.filter(active=active)
@@ -102,7 +102,7 @@ def _list_rules(
 
 
 @router.get("views", response=ViewList, exclude_unset=True, summary="List views")
-def list_views(request: HttpRequest, active: bool | None = None) -> dict:
+def list_views(request: HttpRequest, active: bool | None = None) -> HttpResponse:
     views = access.visible_views(current_user(request))
     return _list_rules(request, views, active=active, key="views", to_json=view_json)
 
@@ -142,7 +142,7 @@ def delete_view(request: HttpRequest, view_id: int) -> Status:
     exclude_unset=True,
     summary="List a view's tickets",
 )
-def view_tickets(request: HttpRequest, view_id: int) -> dict:
+def view_tickets(request: HttpRequest, view_id: int) -> HttpResponse:
     user = current_user(request)
     view = access.visible_views(user).get(pk=view_id)
     return paginate(
@@ -183,7 +183,7 @@ def _macro_changes(envelope: MacroInEnvelope) -> dict[str, Any]:
 
 
 @router.get("macros", response=MacroList, exclude_unset=True, summary="List macros")
-def list_macros(request: HttpRequest, active: bool | None = None) -> dict:
+def list_macros(request: HttpRequest, active: bool | None = None) -> HttpResponse:
     macros = access.visible_macros(current_user(request))
     return _list_rules(request, macros, active=active, key="macros", to_json=macro_json)
 
