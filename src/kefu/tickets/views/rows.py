@@ -88,8 +88,9 @@ def rows(
     label = _("Select ticket #%(id)s")
     cells = [CELLS[c] for c in columns]
     result = []
+    query = place.query().removesuffix(str(place.pos))  # "view=..&order=..&pos=", once
     for index, ticket in enumerate(tickets):
-        url = ticket_url.format(id=ticket.id) + "?" + place.query(pos=place.pos + index)
+        url = f"{ticket_url.format(id=ticket.id)}?{query}{place.pos + index}"
         html = mark_safe("".join(cell(ticket, url) for cell in cells))  # noqa: S308  (escaped)
         result.append(Row(ticket.id, label % {"id": ticket.id}, html))
     return result
