@@ -103,3 +103,13 @@ def test_submitting_keeps_the_place_in_the_view(agent, personas, unsolved_view):
     )  # fmt: skip
     assert response.status_code == 302
     assert response["Location"].endswith("?" + query)
+
+
+def test_finding_the_neighbour_is_one_query_of_ids_whatever_the_view_holds(
+    agent, personas, unsolved_view, django_assert_max_num_queries
+):
+    tickets = subject_order(personas, 40)
+    # session, user, groups, the view, groups (scope), the ids around the position
+    with django_assert_max_num_queries(6):
+        response = neighbour(agent, tickets[35], unsolved_view, pos=35)
+    assert response["Location"].startswith(reverse("tickets:ticket", args=[tickets[36].pk]))
