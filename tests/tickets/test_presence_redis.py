@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 from django.urls import reverse
 
@@ -44,7 +43,8 @@ from django.conf import settings
 from kefu.accounts.models import User
 from kefu.tickets import presence
 assert "redis" in settings.CACHES["default"]["BACKEND"].lower(), settings.CACHES
-presence.touch(int(sys.argv[1]), User(pk=int(sys.argv[2]), name=sys.argv[3]))
+for _ in range(int(sys.argv[4]) if len(sys.argv) > 4 else 1):
+    presence.touch(int(sys.argv[1]), User(pk=int(sys.argv[2]), name=sys.argv[3]))
 """
 
 REDIS_CACHE = {
@@ -52,24 +52,35 @@ REDIS_CACHE = {
 }
 
 
-def other_process_opens(tmp_path, ticket_id: int, user_id: int, name: str) -> None:
+def other_process(tmp_path, ticket_id: int, user_id: int, name: str, polls: int = 1):  # type: ignore[no-untyped-def]
     env = {**os.environ, "KEFU_REDIS_URL": REDIS_URL, "KEFU_DATA_DIR": str(tmp_path)}
-    subprocess.run(  # noqa: S603 - this interpreter
-        [sys.executable, "-c", OTHER_PROCESS, str(ticket_id), str(user_id), name],
+    return subprocess.Popen(  # noqa: S603 - this interpreter
+        [sys.executable, "-c", OTHER_PROCESS, str(ticket_id), str(user_id), name, str(polls)],
         env=env,
-        check=True,
     )
+
+
+def other_process_opens(tmp_path, ticket_id: int, user_id: int, name: str) -> None:
+    assert other_process(tmp_path, ticket_id, user_id, name).wait() == 0
+
+
+def forget(ticket_id: int) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.keys(f"*{presence._key(ticket_id)}*"):
+        client.delete(key)
 
 
 def test_an_agent_in_another_process_is_shown_on_the_ticket(client, personas, tmp_path):
     ticket = make_ticket(personas)
     with override_settings(CACHES=REDIS_CACHE):
-        cache.delete(presence._key(ticket.pk))
+        forget(ticket.pk)
         other_process_opens(tmp_path, ticket.pk, personas.admin.pk, "王经理 Admin")
         client.force_login(personas.alice)
         html = client.get(reverse("tickets:presence", args=[ticket.pk])).content.decode()
         seen_by_other = presence.touch(ticket.pk, personas.admin)
-        cache.delete(presence._key(ticket.pk))
+        forget(ticket.pk)
     assert "王经理 Admin" in html
     assert [v.user_id for v in seen_by_other] == [personas.alice.pk]
 
@@ -77,13 +88,25 @@ def test_an_agent_in_another_process_is_shown_on_the_ticket(client, personas, tm
 def test_presence_is_in_redis_not_in_this_process(personas, tmp_path):
     ticket = make_ticket(personas)
     with override_settings(CACHES=REDIS_CACHE):
-        cache.delete(presence._key(ticket.pk))
+        forget(ticket.pk)
         presence.touch(ticket.pk, personas.alice)
         import redis
 
-        keys = redis.Redis.from_url(REDIS_URL).keys(f"*{presence._key(ticket.pk)}")
+        keys = redis.Redis.from_url(REDIS_URL).keys(f"*{presence._key(ticket.pk)}*")
         presence.leave(ticket.pk, personas.alice)
         after_leaving = presence.touch(ticket.pk, personas.admin)
-        cache.delete(presence._key(ticket.pk))
-    assert len(keys) == 1
+        forget(ticket.pk)
+    assert len(keys) == 2  # the roster and alice's own entry
     assert after_leaving == []
+
+
+def test_agents_polling_at_once_from_two_processes_are_both_seen(personas, tmp_path):
+    ticket = make_ticket(personas)
+    with override_settings(CACHES=REDIS_CACHE):
+        forget(ticket.pk)
+        first = other_process(tmp_path, ticket.pk, 900001, "甲 Agent A", polls=200)
+        second = other_process(tmp_path, ticket.pk, 900002, "乙 Agent B", polls=200)
+        assert first.wait() == 0 and second.wait() == 0
+        seen = {v.name for v in presence.touch(ticket.pk, personas.alice)}
+        forget(ticket.pk)
+    assert seen == {"甲 Agent A", "乙 Agent B"}
