@@ -113,3 +113,14 @@ def test_finding_the_neighbour_is_one_query_of_ids_whatever_the_view_holds(
     with django_assert_max_num_queries(6):
         response = neighbour(agent, tickets[35], unsolved_view, pos=35)
     assert response["Location"].startswith(reverse("tickets:ticket", args=[tickets[36].pk]))
+
+
+def test_back_to_the_view_returns_to_the_page_and_order_the_ticket_was_on(
+    agent, personas, unsolved_view
+):
+    ticket = make_ticket(personas)
+    query = f"view={unsolved_view.pk}&sort=subject&order=asc&pos=31"
+    html = agent.get(reverse("tickets:ticket", args=[ticket.pk]) + "?" + query).content.decode()
+    back = reverse("tickets:view", args=[unsolved_view.pk])
+    back += "?sort=subject&amp;order=asc&amp;page=2"
+    assert f'class="ticket-header__back" href="{back}"' in html

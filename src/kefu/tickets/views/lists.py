@@ -19,10 +19,8 @@ from ..forms import BulkUpdateForm, Choices
 from ..models import View
 from . import counts
 from .common import error_text, safe_next, sidebar_views
-from .nav import ViewPlace, sorted_copy, view_order
+from .nav import PAGE_SIZE, ViewPlace, sorted_copy, view_order
 from .rows import rows as table_rows
-
-PAGE_SIZE = 30
 
 COLUMN_LABELS = {
     "id": gettext_lazy("ID"),

@@ -27,6 +27,8 @@ from .common import sidebar_views
 
 # How far around the remembered position the ticket is looked for (one query of ids).
 WINDOW = 50
+# Tickets per page of a view list.
+PAGE_SIZE = 30
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,17 @@ class ViewPlace:
             params["order"] = self.order
         params["pos"] = self.pos
         params.update(extra)
+        return urlencode(params)
+
+    def list_query(self) -> str:
+        """The view list's page this position is on, in the same order ("Back to the view")."""
+        params: dict[str, object] = {}
+        if self.sort:
+            params["sort"] = self.sort
+        if self.order:
+            params["order"] = self.order
+        if self.pos >= PAGE_SIZE:
+            params["page"] = self.pos // PAGE_SIZE + 1
         return urlencode(params)
 
 

@@ -116,6 +116,7 @@ def _render(
         "custom_field_names": [cf_name(f) for f in choices.fields],
         "view_id": place.view_id if place else None,
         "place_query": place.query() if place else "",
+        "back_query": place.list_query() if place else "",
         "macro_preview": macro_preview,
         "stale_changes": stale_changes,
         "is_closed": ticket.status == Status.CLOSED,
