@@ -8,6 +8,7 @@ function producing escaped HTML (``format_html``); the template only loops over 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -16,6 +17,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from ..models import Ticket
+
+if TYPE_CHECKING:
+    from .nav import ViewPlace
 
 EMPTY = mark_safe('<span class="subtle">—</span>')
 
@@ -65,7 +69,9 @@ CELLS: dict[str, Cell] = {
         if t.priority
         else format_html("<td>{}</td>", EMPTY)
     ),
-    "requester": lambda t, url: format_html('<td class="wrap">{}</td>', t.requester.name),
+    "requester": lambda t, url: format_html(
+        '<td class="wrap cell--person">{}</td>', t.requester.name
+    ),
     "assignee": lambda t, url: _name(t.assignee),
     "group": lambda t, url: _name(t.group),
     "created_at": lambda t, url: _time(t.created_at),
@@ -74,13 +80,17 @@ CELLS: dict[str, Cell] = {
 }
 
 
-def rows(tickets: list[Ticket], columns: list[str], *, ticket_url: str, view_id: int) -> list[Row]:
-    """``ticket_url`` is the ticket page's URL with ``{id}`` for the number."""
+def rows(
+    tickets: list[Ticket], columns: list[str], *, ticket_url: str, place: "ViewPlace"
+) -> list[Row]:
+    """``ticket_url`` is the ticket page's URL with ``{id}`` for the number; ``place`` is the
+    view, its order and the first row's position (each link carries its own, for j/k)."""
     label = _("Select ticket #%(id)s")
     cells = [CELLS[c] for c in columns]
     result = []
-    for ticket in tickets:
-        url = ticket_url.format(id=ticket.id) + f"?view={view_id}"
+    query = place.query().removesuffix(str(place.pos))  # "view=..&order=..&pos=", once
+    for index, ticket in enumerate(tickets):
+        url = f"{ticket_url.format(id=ticket.id)}?{query}{place.pos + index}"
         html = mark_safe("".join(cell(ticket, url) for cell in cells))  # noqa: S308  (escaped)
         result.append(Row(ticket.id, label % {"id": ticket.id}, html))
     return result
