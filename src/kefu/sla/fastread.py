@@ -7,7 +7,7 @@ SQLite — ``_json`` and ``_dt`` even that out.
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.utils.dateparse import parse_datetime
@@ -53,14 +53,22 @@ def policies() -> list[tuple[Any, ...]]:
     return [(r[0], r[1], r[2], r[3], _json(r[4]), _json(r[5])) for r in rows]
 
 
-def ticket_context(
-    ticket_id: int, group_id: int | None
-) -> tuple[bool, int | None, int | None, str]:
-    """(has a state row, its policy id, the schedule id to use, that schedule's revision).
+class TicketContext(NamedTuple):
+    has_state: bool
+    policy_id: int | None
+    schedule_id: int | None
+    revision: str
+    next_breach_at: dt.datetime | None
+    breached: bool
+
+
+def ticket_context(ticket_id: int, group_id: int | None) -> TicketContext:
+    """The ticket's state row (whether there is one, its policy, next breach, breached) and
+    the schedule to use with its revision.
 
     The schedule: the ticket's override, else its group's, else the default (or the first)."""
     rows = _fetch(
-        "SELECT st.ticket_id, st.policy_id, sc.id, sc.revision "
+        "SELECT st.ticket_id, st.policy_id, sc.id, sc.revision, st.next_breach_at, st.breached "
         "FROM (SELECT 1 AS one) AS base "
         "LEFT JOIN sla_slaticketstate st ON st.ticket_id = %s "
         "LEFT JOIN sla_schedule sc ON sc.id = COALESCE("
@@ -69,8 +77,37 @@ def ticket_context(
         "  (SELECT id FROM sla_schedule ORDER BY is_default DESC, id LIMIT 1))",
         [ticket_id, group_id],
     )
-    has_state, policy_id, schedule_id, revision = rows[0]
-    return has_state is not None, policy_id, schedule_id, revision or ""
+    has_state, policy_id, schedule_id, revision, next_breach_at, breached = rows[0]
+    return TicketContext(
+        has_state is not None, policy_id, schedule_id, revision or "", _dt(next_breach_at),
+        bool(breached),
+    )  # fmt: skip
+
+
+def open_deadlines(ticket_ids: list[int]) -> list[tuple[Any, ...]]:
+    """The deadlines still to meet of many tickets, in one query (badges on a list page):
+    ``(ticket id, metric, stage, business_hours, breach_at, schedule id, revision)`` for each
+    active, or breached and unfulfilled, metric — with the schedule ``ticket_context`` picks."""
+    if not ticket_ids:
+        return []
+    marks = ", ".join("%s" for _ in ticket_ids)
+    rows = _fetch(
+        "SELECT m.ticket_id, m.metric, m.stage, m.business_hours, m.breach_at, sc.id, "  # noqa: S608 - placeholders only
+        "sc.revision FROM sla_slametricstate m "
+        "JOIN tickets_ticket t ON t.id = m.ticket_id "
+        "LEFT JOIN sla_slaticketstate st ON st.ticket_id = m.ticket_id "
+        "LEFT JOIN sla_schedule sc ON sc.id = COALESCE("
+        "  st.schedule_override_id,"
+        "  (SELECT schedule_id FROM sla_groupschedule g WHERE g.group_id = t.group_id),"
+        "  (SELECT id FROM sla_schedule ORDER BY is_default DESC, id LIMIT 1)) "
+        f"WHERE m.ticket_id IN ({marks}) AND m.stage IN ('active', 'breached') "
+        "AND m.fulfilled_at IS NULL AND m.breach_at IS NOT NULL",
+        list(ticket_ids),
+    )
+    return [
+        (ticket_id, metric, stage, bool(business), _dt(breach_at), schedule_id, revision or "")
+        for ticket_id, metric, stage, business, breach_at, schedule_id, revision in rows
+    ]
 
 
 def moments(ticket_id: int) -> list[Moment]:

@@ -162,6 +162,12 @@ class SlaTicketState(models.Model):
     schedule_override = models.ForeignKey(
         Schedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Kept by the evaluation, for views and rules: the earliest ``breach_at`` of the metrics
+    # still to be fulfilled (active, or breached and not yet fulfilled), and whether one of
+    # them is breached. Views sort on it ("Next SLA breach") and filter "breaches within N
+    # hours"; automations read "hours until next SLA breach".
+    next_breach_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    breached = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=clock.now)
 
     def __str__(self) -> str:

@@ -167,9 +167,7 @@ def evaluate_ticket(
         SlaMetricState.objects.filter(ticket=ticket).delete()
         return None
     policies = _policies()
-    has_state, state_policy, schedule_id, revision = fastread.ticket_context(
-        ticket.pk, ticket.group_id
-    )
+    context = fastread.ticket_context(ticket.pk, ticket.group_id)
     moments = fastread.moments(ticket.pk)
     if not moments:
         return None  # an imported ticket without history
@@ -190,18 +188,47 @@ def evaluate_ticket(
             at=now,
         )
         moments = _with_policy(moments, matched, audit, now)
-    schedule = compiled_by_id(schedule_id, revision)
+    schedule = compiled_by_id(context.schedule_id, context.revision)
     result = replay(
         moments, policies={p.info.id: p.info for p in policies}, schedule=schedule, now=now
     )
-    if not has_state:
-        SlaTicketState.objects.create(ticket=ticket, policy_id=matched, updated_at=now)
-    elif state_policy != matched:
-        SlaTicketState.objects.filter(ticket=ticket).update(policy_id=matched, updated_at=now)
+    next_breach_at, breached = next_breach(result)
+    if not context.has_state:
+        SlaTicketState.objects.create(
+            ticket=ticket,
+            policy_id=matched,
+            next_breach_at=next_breach_at,
+            breached=breached,
+            updated_at=now,
+        )
+    elif (context.policy_id, context.next_breach_at, context.breached) != (
+        matched,
+        next_breach_at,
+        breached,
+    ):
+        SlaTicketState.objects.filter(ticket=ticket).update(
+            policy_id=matched, next_breach_at=next_breach_at, breached=breached, updated_at=now
+        )
     _store_states(ticket, result, now)
     _store_metric_events(ticket, result)
     _store_ticket_metrics(ticket, compute(moments, schedule=schedule), now)
     return result
+
+
+def next_breach(result: Replay) -> tuple[dt.datetime | None, bool]:
+    """The earliest deadline still to meet (active, or breached and not fulfilled) and
+    whether one of those is breached — ``SlaTicketState.next_breach_at`` / ``breached``."""
+    pending = [
+        state
+        for state in result.states.values()
+        if state.stage in (Stage.ACTIVE, Stage.BREACHED)
+        and state.fulfilled_at is None
+        and state.breach_at is not None
+    ]
+    return (
+        min((state.breach_at for state in pending), default=None),  # type: ignore[type-var]
+        any(state.stage == Stage.BREACHED for state in pending),
+    )
 
 
 def _with_policy(
@@ -417,10 +444,8 @@ def time_left(row: SlaMetricState, *, now: dt.datetime | None = None) -> float |
         if row.breach_at <= now:
             return -((now - row.breach_at).total_seconds() / 60)
         if row.business_hours:
-            _state, _policy, schedule_id, revision = fastread.ticket_context(
-                row.ticket_id, row.ticket.group_id
-            )
-            schedule = compiled_by_id(schedule_id, revision)
+            context = fastread.ticket_context(row.ticket_id, row.ticket.group_id)
+            schedule = compiled_by_id(context.schedule_id, context.revision)
             return business_time.business_minutes_between(schedule, now, row.breach_at)
         return (row.breach_at - now).total_seconds() / 60
     return None

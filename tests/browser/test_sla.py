@@ -1,0 +1,68 @@
+"""An SLA badge in Chromium: it counts down in the view list and on the ticket page, and
+turns red after the scheduler records the breach. The clock is Kefu's (``kefu.core.clock``):
+the live server runs in this process, so ``clock.frozen_at`` moves "now" for it too."""
+
+import datetime as dt
+import re
+from typing import Any
+
+from kefu.core import clock, scheduler
+from kefu.sla import actions as sla
+from kefu.sla.choices import AUDIT_BREACH
+from kefu.tickets.actions import NewComment, TicketData, create_ticket, create_view
+from kefu.tickets.models import AuditEvent
+from tests.browser.conftest import expect, screenshot
+from tests.browser.test_agent_workspace import UNSOLVED, sign_in
+
+T0 = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)  # Monday 09:00 in Shanghai
+
+
+def test_an_sla_badge_counts_down_and_turns_red_after_the_scheduler_records_the_breach(
+    page: Any, live_server: Any, personas: Any
+) -> None:
+    # given: a 30-minute first reply target for urgent tickets, and an urgent ticket
+    sla.create_policy(
+        title="紧急 Urgent",
+        filter={"all": [], "any": []},
+        policy_metrics=[
+            {"priority": "urgent", "metric": "first_reply_time", "target": 30,
+             "business_hours": False},
+        ],
+    )  # fmt: skip
+    create_view(actor=personas.admin, title="未解决 Unsolved", conditions=UNSOLVED)
+    with clock.frozen_at(T0):
+        ticket = create_ticket(
+            actor=personas.bob,
+            data=TicketData(subject="服务器宕机 Server down", priority="urgent"),
+            comment=NewComment(body="全部服务不可用 / everything is down"),
+        )
+
+    # when: 7 minutes later, the agent looks at the view and the ticket
+    with clock.frozen_at(T0 + dt.timedelta(minutes=7)):
+        sign_in(page, live_server, personas.alice)
+        page.goto("/agent/")
+        row = page.locator(f'tr[data-ticket-id="{ticket.pk}"]')
+        badge = row.locator(".sla-badge")
+        expect(badge).to_have_text("Reply due in 23m")
+        expect(badge).not_to_have_class(re.compile("sla-badge--breached"))
+        screenshot(page, "sla-badge-view-list")
+
+        page.get_by_role("link", name="服务器宕机 Server down").click()
+        header_badge = page.locator("[data-sla-badges] .sla-badge")
+        expect(header_badge).to_have_text("Reply due in 23m")
+        screenshot(page, "sla-badge-ticket-page")
+
+    # when: the deadline passes and the scheduler's scan runs
+    with clock.frozen_at(T0 + dt.timedelta(minutes=35)):
+        scheduler.tick()
+        assert AuditEvent.objects.filter(audit__ticket=ticket, type=AUDIT_BREACH).count() == 1
+        page.reload()
+        # then: the badge is red and says how late the reply is
+        expect(header_badge).to_have_text("Reply overdue by 5m")
+        expect(header_badge).to_have_class(re.compile("sla-badge--breached"))
+        screenshot(page, "sla-badge-breached-ticket-page")
+
+        page.goto("/agent/")
+        expect(badge).to_have_text("Reply overdue by 5m")
+        expect(badge).to_have_class(re.compile("sla-badge--breached"))
+        screenshot(page, "sla-badge-breached-view-list")
