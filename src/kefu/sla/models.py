@@ -291,3 +291,24 @@ class TicketMetricSet(ObjectIdModel):
 
     def __str__(self) -> str:
         return f"Metrics of #{self.ticket_id}"
+
+
+class SlaReevaluation(models.Model):
+    """One run of the background re-evaluation of open tickets (after a policy change), with
+    its progress: the admin's policies page shows the latest one."""
+
+    reason = models.CharField(max_length=255, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=clock.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.done}/{self.total}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.done / self.total)

@@ -11,7 +11,12 @@ def record_due() -> int:
 
 @task()
 def reevaluate_open_tickets() -> int:
-    """Re-evaluate every open ticket's SLA after a policy change (batched; idempotent)."""
+    """Re-evaluate every open ticket's SLA after a policy change (batched; idempotent). Its
+    progress is an ``SlaReevaluation`` row, shown on the admin's policies page."""
     from .actions import reevaluate_tickets
+    from .progress import Tracker
 
-    return reevaluate_tickets(open_only=True)
+    tracker = Tracker("policy change")
+    done = reevaluate_tickets(open_only=True, progress=tracker)
+    tracker.finish(done)
+    return done
