@@ -9,6 +9,7 @@ from typing import Any
 from kefu.core import clock, scheduler
 from kefu.sla import actions as sla
 from kefu.sla.choices import AUDIT_BREACH
+from kefu.sla.models import SlaPolicy
 from kefu.tickets.actions import NewComment, TicketData, create_ticket, create_view
 from kefu.tickets.models import AuditEvent
 from tests.browser.conftest import expect, screenshot
@@ -66,3 +67,27 @@ def test_an_sla_badge_counts_down_and_turns_red_after_the_scheduler_records_the_
         expect(badge).to_have_text("Reply overdue by 5m")
         expect(badge).to_have_class(re.compile("sla-badge--breached"))
         screenshot(page, "sla-badge-breached-view-list")
+
+
+def test_an_admin_creates_a_policy_from_the_targets_grid(
+    page: Any, live_server: Any, personas: Any
+) -> None:
+    sign_in(page, live_server, personas.admin)
+    page.goto("/agent/admin/sla/policies/new/")
+    page.get_by_label("Title").fill("VIP 贵宾")
+    page.get_by_label("First reply time, Urgent (minutes)").fill("30")
+    page.get_by_label("Total resolution time, Urgent (minutes)").fill("0")
+    page.get_by_role("button", name="Save").click()
+    # then: the field is marked, nothing is saved
+    expect(page.locator(".field__error").first).to_be_visible()
+    screenshot(page, "sla-admin-policy-error")
+
+    page.get_by_label("Total resolution time, Urgent (minutes)").fill("1440")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("link", name="VIP 贵宾")).to_be_visible()
+    screenshot(page, "sla-admin-policies")
+    policy = SlaPolicy.objects.get()
+    assert {(m["metric"], m["target"]) for m in policy.policy_metrics} == {
+        ("first_reply_time", 30),
+        ("total_resolution_time", 1440),
+    }

@@ -121,9 +121,7 @@ def test_a_second_pass_changes_nothing_and_updates_what_moved(personas):
     assert not SlaMetricState.objects.filter(ticket=tickets[1]).exists()  # high: no target now
 
 
-def test_the_queries_of_a_batch_do_not_grow_with_its_size(
-    personas, django_assert_max_num_queries
-):
+def test_the_queries_of_a_batch_do_not_grow_with_its_size(personas, django_assert_max_num_queries):
     lives(personas)
     now = T0 + dt.timedelta(days=4)
     with clock.frozen_at(now):
