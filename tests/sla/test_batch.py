@@ -134,3 +134,12 @@ def test_the_queries_of_a_batch_do_not_grow_with_its_size(personas, django_asser
 
     with clock.frozen_at(now + dt.timedelta(minutes=1)), django_assert_max_num_queries(14):
         evaluate_tickets(list(Ticket.objects.order_by("pk")), now=now + dt.timedelta(minutes=1))
+
+
+def test_the_reevaluation_after_a_policy_change_leaves_ticket_metrics_alone(personas):
+    tickets = lives(personas)
+    with clock.frozen_at(T0 + dt.timedelta(days=4)):
+        sla.reevaluate_tickets(open_only=False, ticket_metrics=False)
+
+    assert SlaMetricState.objects.filter(ticket=tickets[0]).exists()
+    assert not TicketMetricSet.objects.exists()  # they depend on history, not on policies

@@ -17,6 +17,7 @@ def reevaluate_open_tickets() -> int:
     from .progress import Tracker
 
     tracker = Tracker("policy change")
-    done = reevaluate_tickets(open_only=True, progress=tracker)
+    # Ticket metrics do not depend on policies: skipped here (they are kept on every update).
+    done = reevaluate_tickets(open_only=True, progress=tracker, ticket_metrics=False)
     tracker.finish(done)
     return done

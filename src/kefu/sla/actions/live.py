@@ -293,14 +293,20 @@ def on_ticket_change(change: hooks.TicketChange) -> None:
 
 
 def reevaluate_tickets(
-    *, open_only: bool = True, batch_size: int = 1000, progress: Any = None
+    *,
+    open_only: bool = True,
+    batch_size: int = 1000,
+    progress: Any = None,
+    ticket_metrics: bool = True,
 ) -> int:
     """Evaluate every (open) ticket again, in batches of one transaction each; after a policy
     or schedule change, and for ``kefu sla rebuild``. ``progress(done, total)`` is called
     after each batch. Idempotent: running it twice changes nothing the second time.
 
     Each batch is read in six queries whatever its size (``evaluate_tickets``) and written
-    with bulk inserts/updates of what changed."""
+    with bulk inserts/updates of what changed. ``ticket_metrics=False`` leaves the ticket
+    metrics alone: they depend on the history and the schedule, not on policies, so the
+    re-evaluation after a policy change skips them."""
     tickets = Ticket.objects.filter(deleted_at__isnull=True)
     if open_only:
         tickets = tickets.exclude(status__in=("solved", "closed"))
@@ -310,7 +316,11 @@ def reevaluate_tickets(
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
         with transaction.atomic():
-            evaluate_tickets(list(Ticket.objects.filter(pk__in=chunk).order_by("pk")), now=now)
+            evaluate_tickets(
+                list(Ticket.objects.filter(pk__in=chunk).order_by("pk")),
+                now=now,
+                ticket_metrics=ticket_metrics,
+            )
         done += len(chunk)
         if progress is not None:
             progress(done, len(ids))
@@ -378,7 +388,11 @@ def _bulk_update(model: Any, changes: list[tuple[int, int, dict[str, Any]]], now
 
 
 def evaluate_tickets(
-    tickets: Sequence[Ticket], *, now: dt.datetime | None = None, audit: Audit | None = None
+    tickets: Sequence[Ticket],
+    *,
+    now: dt.datetime | None = None,
+    audit: Audit | None = None,
+    ticket_metrics: bool = True,
 ) -> dict[int, Replay]:
     """``evaluate_ticket`` for many tickets at once (re-evaluation, rebuild): the same
     results, read in six queries for the whole batch and written in bulk (a change of policy
@@ -392,7 +406,7 @@ def evaluate_tickets(
     histories = fastread.moments_many(ids)
     stored = fastread.metric_states_many(ids)
     event_keys = fastread.metric_event_keys_many(ids)
-    sets = fastread.metric_sets_many(ids, _SET_COLUMNS)
+    sets = fastread.metric_sets_many(ids, _SET_COLUMNS) if ticket_metrics else {}
     writes = _Writes(now=now)
     results: dict[int, Replay] = {}
     for ticket in tickets:
@@ -438,6 +452,8 @@ def evaluate_tickets(
             for e in result.events
             if (e.metric, e.instance_id, e.type, e.time) not in keys
         )  # fmt: skip
+        if not ticket_metrics:
+            continue
         values = _metric_values(ticket, compute(moments, schedule=schedule))
         row = sets.get(ticket.pk)
         if row is None:
