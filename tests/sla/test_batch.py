@@ -13,11 +13,13 @@ from kefu.sla.actions.live import evaluate_tickets
 from kefu.sla.models import (
     SlaMetricState,
     SlaPolicy,
+    SlaReevaluation,
     SlaTicketState,
     TicketMetricEvent,
     TicketMetricSet,
 )
 from kefu.tickets import hooks
+from kefu.tickets.actions import TicketData, update_ticket
 from kefu.tickets.models import AuditEvent, Ticket
 
 from .helpers import (
@@ -143,3 +145,39 @@ def test_the_reevaluation_after_a_policy_change_leaves_ticket_metrics_alone(pers
 
     assert SlaMetricState.objects.filter(ticket=tickets[0]).exists()
     assert not TicketMetricSet.objects.exists()  # they depend on history, not on policies
+
+
+def test_a_policy_change_reevaluates_only_the_tickets_it_can_affect(
+    personas, django_capture_on_commit_callbacks
+):
+    at = local(SHANGHAI, 2026, 11, 23, 10, 0)
+    sla.create_policy(title="All", filter={"all": [], "any": []},
+                      policy_metrics=targets("normal", False, first_reply_time=240))  # fmt: skip
+    plain = open_ticket(personas, at)
+    vip = open_ticket(personas, at)
+    with clock.frozen_at(at):
+        update_ticket(vip, actor=personas.alice, data=TicketData(tags=["vip"]))
+
+    # when: a VIP policy is put first
+    with django_capture_on_commit_callbacks(execute=True), clock.frozen_at(at):
+        first = sla.create_policy(
+            title="VIP",
+            filter={"all": [{"field": "current_tags", "operator": "includes", "value": "vip"}]},
+            policy_metrics=targets("normal", False, first_reply_time=30),
+            position=0,
+        )
+    # then: only the VIP ticket was re-evaluated, and it has the VIP target
+    run = SlaReevaluation.objects.order_by("-started_at", "-id").first()
+    assert run is not None and (run.total, run.done) == (1, 1)
+    assert state_of(vip).breach_at == at + dt.timedelta(minutes=30)
+    assert state_of(plain).breach_at == at + dt.timedelta(minutes=240)
+
+    # when: the VIP policy is deleted, its ticket falls back to the other one
+    with django_capture_on_commit_callbacks(execute=True), clock.frozen_at(at):
+        sla.delete_policy(first)
+    assert state_of(vip).breach_at == at + dt.timedelta(minutes=240)
+    assert SlaTicketState.objects.get(ticket=vip).policy is not None
+
+
+def state_of(ticket):  # type: ignore[no-untyped-def]
+    return SlaMetricState.objects.get(ticket=ticket, metric="first_reply_time")

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from kefu.core import clock
 from kefu.core.conditions import BoundConditions, bind
@@ -298,6 +299,7 @@ def reevaluate_tickets(
     batch_size: int = 1000,
     progress: Any = None,
     ticket_metrics: bool = True,
+    only: Q | None = None,
 ) -> int:
     """Evaluate every (open) ticket again, in batches of one transaction each; after a policy
     or schedule change, and for ``kefu sla rebuild``. ``progress(done, total)`` is called
@@ -306,10 +308,13 @@ def reevaluate_tickets(
     Each batch is read in six queries whatever its size (``evaluate_tickets``) and written
     with bulk inserts/updates of what changed. ``ticket_metrics=False`` leaves the ticket
     metrics alone: they depend on the history and the schedule, not on policies, so the
-    re-evaluation after a policy change skips them."""
+    re-evaluation after a policy change skips them. ``only``: a filter on the tickets (the
+    ones a policy change can affect, ``policies.tickets_affected_by``)."""
     tickets = Ticket.objects.filter(deleted_at__isnull=True)
     if open_only:
         tickets = tickets.exclude(status__in=("solved", "closed"))
+    if only is not None:
+        tickets = tickets.filter(only)
     ids = list(tickets.order_by("pk").values_list("pk", flat=True))
     done = 0
     now = clock.now()
