@@ -91,3 +91,24 @@ def test_an_admin_creates_a_policy_from_the_targets_grid(
         ("first_reply_time", 30),
         ("total_resolution_time", 1440),
     }
+
+
+def test_an_admin_loads_china_holidays_and_sees_which_years_are_missing(
+    page: Any, live_server: Any, personas: Any
+) -> None:
+    schedule = sla.create_schedule(
+        name="上海办公室",
+        time_zone="Asia/Shanghai",
+        intervals=[
+            {"start_time": d * 1440 + 540, "end_time": d * 1440 + 1080} for d in range(1, 6)
+        ],
+    )
+    sign_in(page, live_server, personas.admin)
+    with clock.frozen_at(dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)):
+        page.goto(f"/agent/admin/sla/schedules/{schedule.pk}/")
+        expect(page.get_by_label("2027 (not published in the installed data yet)")).to_be_visible()
+        page.get_by_label("2027 (not published in the installed data yet)").check()
+        page.get_by_role("button", name="Load China holidays").click()
+        expect(page.get_by_text("No data for 2027 in the installed calendar")).to_be_visible()
+        expect(page.get_by_role("cell", name="国庆节").first).to_be_visible()
+        screenshot(page, "sla-admin-schedule-china-holidays")
