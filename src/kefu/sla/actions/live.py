@@ -24,12 +24,11 @@ from django.db.models import Q
 
 from kefu.core import clock
 from kefu.core.conditions import BoundConditions, bind
-from kefu.core.ids import allocate_ids
 from kefu.tickets import hooks
-from kefu.tickets.actions.audit import AuditWriter
+from kefu.tickets.actions import Event, record_events
 from kefu.tickets.choices import Channel
 from kefu.tickets.conditions import ticket_conditions
-from kefu.tickets.models import Audit, AuditEvent, Ticket
+from kefu.tickets.models import Audit, Ticket
 
 from .. import business_time, fastread
 from ..choices import AUDIT_BREACH, AUDIT_POLICY, AUDIT_WARNING, Stage
@@ -123,53 +122,25 @@ def write_sla_events(
     at: dt.datetime | None = None,
 ) -> None:
     """Add SLA audit events ``(type, field_name, value, previous_value)`` to ``audit`` (the
-    change being made) or to a new audit by the system. The caller holds the transaction."""
-    events = list(events)
-    if not events:
-        return
-    if audit is not None:
-        AuditEvent.objects.bulk_create(
-            [
-                AuditEvent(audit=audit, type=t, field_name=f, value=v, previous_value=p)
-                for t, f, v, p in events
-            ]
-        )
-        return
-    writer = AuditWriter(
+    change being made) or to a new audit by the system, through the tickets app's
+    ``record_events`` (no ticket hooks run, ``updated_at`` does not move)."""
+    record_events(
         ticket,
-        author=None,
+        [Event(type=t, field_name=f, value=v, previous_value=p) for t, f, v, p in events],
+        actor=None,
         via_channel=Channel.SYSTEM,
         via_source={"rel": "sla"},
-        created_at=at or clock.now(),
+        at=at or clock.now(),
+        audit=audit,
     )
-    for type_, field_name, value, previous in events:
-        writer.other(type_, field_name=field_name, value=value, previous_value=previous)
-    writer.save()
 
 
 def write_sla_events_many(
     items: Sequence[tuple[Ticket, Sequence[tuple[str, str, Any, Any]]]], *, at: dt.datetime
 ) -> None:
-    """``write_sla_events`` (a system audit each) for many tickets in three statements: the
-    ids, the audits, their events. For the batch re-evaluation, where a new policy can apply
-    to every open ticket at once; the rows are the ones ``AuditWriter`` writes."""
-    items = [(ticket, list(events)) for ticket, events in items if events]
-    if not items:
-        return
-    ids = iter(allocate_ids(sum(1 + len(events) for _ticket, events in items)))
-    audits: list[Audit] = []
-    rows: list[AuditEvent] = []
+    """``write_sla_events`` for many tickets (the policy audits of a re-evaluation batch)."""
     for ticket, events in items:
-        audit = Audit(id=next(ids), ticket=ticket, author=None, via_channel=Channel.SYSTEM,
-                      via_source={"rel": "sla"}, created_at=at)  # fmt: skip
-        audits.append(audit)
-        for type_, field_name, value, previous in events:
-            rows.append(
-                AuditEvent(id=next(ids), audit=audit, type=type_, field_name=field_name,
-                           value=value, previous_value=previous)
-            )  # fmt: skip
-    Audit.objects.bulk_create(audits)
-    AuditEvent.objects.bulk_create(rows)
+        write_sla_events(ticket, events, at=at)
 
 
 # --- Evaluate -----------------------------------------------------------------------------------
