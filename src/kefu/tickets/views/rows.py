@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -80,12 +81,46 @@ CELLS: dict[str, Cell] = {
 }
 
 
+# Columns other apps add (the sla app's "Next SLA breach"): ``prepare(tickets)`` runs once
+# per page before the cells, so a column can load what it shows for all rows in one query.
+PREPARE: dict[str, Callable[[list[Ticket]], None]] = {}
+
+
+def register_column(
+    name: str,
+    *,
+    label: Promise,
+    cell: Cell,
+    sort_key: str,
+    prepare: Callable[[list[Ticket]], None] | None = None,
+    nullable: bool = True,
+    default: bool = False,
+) -> None:
+    """Add a view column (sortable by ``sort_key``, an ORM path) from another app.
+    ``default``: shown in views created without columns, after the subject."""
+    from ..actions import views as view_actions
+    from . import lists
+
+    CELLS[name] = cell
+    view_actions.SORTABLE[name] = sort_key
+    if nullable:
+        view_actions.NULLABLE_SORTS.add(name)
+    lists.COLUMN_LABELS[name] = label  # type: ignore[assignment]
+    if prepare is not None:
+        PREPARE[name] = prepare
+    if default and name not in view_actions.DEFAULT_COLUMNS:
+        view_actions.DEFAULT_COLUMNS.insert(view_actions.DEFAULT_COLUMNS.index("subject") + 1, name)
+
+
 def rows(
     tickets: list[Ticket], columns: list[str], *, ticket_url: str, place: "ViewPlace"
 ) -> list[Row]:
     """``ticket_url`` is the ticket page's URL with ``{id}`` for the number; ``place`` is the
     view, its order and the first row's position (each link carries its own, for j/k)."""
     label = _("Select ticket #%(id)s")
+    for column in columns:
+        if column in PREPARE:
+            PREPARE[column](tickets)
     cells = [CELLS[c] for c in columns]
     result = []
     query = place.query().removesuffix(str(place.pos))  # "view=..&order=..&pos=", once
