@@ -2,8 +2,10 @@
 sorting by the next breach, and "breaches within N hours" as a view condition."""
 
 import datetime as dt
+import importlib
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from kefu.accounts import actions as accounts
@@ -149,3 +151,26 @@ def test_the_ticket_page_shows_the_badges(client, personas):
     with clock.frozen_at(T0 + dt.timedelta(minutes=31)):
         html = client.get(reverse("tickets:ticket", args=[urgent.pk])).content.decode()
     assert ">Reply due in 30m<" in html
+
+
+def test_the_upgrade_migration_fills_the_next_breach_as_the_evaluation_does(personas):
+    # given: tickets evaluated by the engine (one breached, one active, one without target)
+    urgent, normal, low = three_tickets(personas)
+    with clock.frozen_at(T0 + dt.timedelta(minutes=90)):
+        sla.record_due_events()
+    expected = dict(SlaTicketState.objects.values_list("ticket_id", "next_breach_at"))
+    breached = set(SlaTicketState.objects.filter(breached=True).values_list("ticket_id", flat=True))
+    assert breached == {urgent.pk} and expected[low.pk] is None and expected[normal.pk]
+
+    # when: the columns are blank, as right after 0002, and 0004's SQL runs
+    SlaTicketState.objects.update(next_breach_at=None, breached=False)
+    fill = importlib.import_module("kefu.sla.migrations.0004_fill_next_breach").FILL
+    with connection.cursor() as cursor:
+        cursor.execute(fill)
+
+    # then: the same values the engine wrote
+    filled = dict(SlaTicketState.objects.values_list("ticket_id", "next_breach_at"))
+    assert filled == expected
+    assert set(
+        SlaTicketState.objects.filter(breached=True).values_list("ticket_id", flat=True)
+    ) == {urgent.pk}
