@@ -1,6 +1,54 @@
-import os
+"""The ASGI application (``kefu run``, ``kefu web``): Django, with long-lived request threads.
 
+Django's ASGI handler runs each request's synchronous code (middleware, views, the ORM) in a
+``ThreadSensitiveContext`` of its own, and asgiref gives every such context a *new* thread.
+Database connections belong to threads, so every request opened a fresh connection and
+closed it again — and with it SQLite's page cache and ``CONN_MAX_AGE`` (measured: about half
+of a ticket show over HTTP went to that, bench/RESULTS.md). ``ReusedThreads`` enters an
+outer ``ThreadSensitiveContext`` with one of a few long-lived single-thread executors instead;
+Django's own context then defers to it. A request still has one thread to itself while it
+runs (what thread-sensitive code needs), and connections live as ``CONN_MAX_AGE`` says, closed
+by Django's usual ``request_started``/``request_finished`` handling on that same thread.
+"""
+
+import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from asgiref.sync import ThreadSensitiveContext
 from django.core.asgi import get_asgi_application
 
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class ReusedThreads:
+    """Run each HTTP request's synchronous part on an idle long-lived thread (one made when
+    all are busy, so there are as many as requests ever ran at once)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.idle: list[ThreadPoolExecutor] = []
+        self.made = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.idle:
+            executor = self.idle.pop()
+        else:
+            self.made += 1
+            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kefu-web-{self.made}")
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await self.app(scope, receive, send)
+        finally:
+            self.idle.append(executor)
+
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
-application = get_asgi_application()
+application = ReusedThreads(get_asgi_application())

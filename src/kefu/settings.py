@@ -161,13 +161,14 @@ def database_config(url: str, *, variable: str = "KEFU_DATABASE_URL") -> dict[st
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         }
-    elif config["ENGINE"] == "django.db.backends.postgresql":
-        config["CONN_MAX_AGE"] = _env_int("KEFU_DB_CONN_MAX_AGE", 60)
-        config["CONN_HEALTH_CHECKS"] = True
-    else:
+    elif config["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured(
             f"Kefu runs on SQLite or PostgreSQL; {config['ENGINE']} is not supported"
         )
+    # Connections outlive a request (the web server keeps its request threads, kefu.asgi):
+    # no connect per request, and SQLite keeps its page cache warm.
+    config["CONN_MAX_AGE"] = _env_int("KEFU_DB_CONN_MAX_AGE", 60)
+    config["CONN_HEALTH_CHECKS"] = True
     return config
 
 

@@ -4,18 +4,22 @@ needs no ``sla_rebuild`` for the badges and the "next breach" sort to be right."
 
 from django.db import migrations
 
-PENDING = """
-    FROM sla_slametricstate m
-    WHERE m.ticket_id = sla_slaticketstate.ticket_id
-      AND m.stage IN ('active', 'breached')
-      AND m.fulfilled_at IS NULL
-      AND m.breach_at IS NOT NULL
-"""
-
-FILL = f"""
+FILL = """
 UPDATE sla_slaticketstate SET
-    next_breach_at = (SELECT MIN(m.breach_at) {PENDING}),
-    breached = EXISTS (SELECT 1 {PENDING} AND m.stage = 'breached')
+    next_breach_at = (
+        SELECT MIN(m.breach_at) FROM sla_slametricstate m
+        WHERE m.ticket_id = sla_slaticketstate.ticket_id
+          AND m.stage IN ('active', 'breached')
+          AND m.fulfilled_at IS NULL
+          AND m.breach_at IS NOT NULL
+    ),
+    breached = EXISTS (
+        SELECT 1 FROM sla_slametricstate m
+        WHERE m.ticket_id = sla_slaticketstate.ticket_id
+          AND m.stage = 'breached'
+          AND m.fulfilled_at IS NULL
+          AND m.breach_at IS NOT NULL
+    )
 """
 
 
