@@ -133,6 +133,19 @@ def connect(mailbox: Mailbox) -> imaplib.IMAP4:
     return conn
 
 
+def check_connection(mailbox: Mailbox) -> None:
+    """Sign in and select the folder (read-only), then sign out; raise MailboxError if not."""
+    conn = connect(mailbox)
+    try:
+        status, data = conn.select(_quote(mailbox.folder), readonly=True)
+        if status != "OK":
+            raise MailboxError(f"Cannot open the folder {mailbox.folder}: {_bytes(data[0])!r}")
+    except imaplib.IMAP4.error as exc:
+        raise MailboxError(f"Cannot open the folder {mailbox.folder}: {exc}") from None
+    finally:
+        _close(conn)
+
+
 def _close(conn: imaplib.IMAP4) -> None:
     with contextlib.suppress(Exception):  # closing after a failure: nothing more to say
         conn.logout()

@@ -120,3 +120,43 @@ def template_for(key: str, locale: str) -> tuple[str, str]:
         return record.subject, record.body
     subject, body = DEFAULT_TEMPLATES[key].get(locale) or DEFAULT_TEMPLATES[key]["en"]
     return subject, body
+
+
+_SAMPLE = {
+    "zh-hans": {
+        "requester": "王小明", "agent": "李客服", "title": "打印机无法开机",
+        "description": "按下电源键后没有任何反应。", "status": "处理中", "priority": "高",
+        "comment": "请尝试更换电源线。", "group": "一线支持", "organization": "示例公司",
+        "expected": "我们通常在一个工作日内答复。",
+    },
+    "en": {
+        "requester": "Jane Doe", "agent": "Alex Agent", "title": "The printer does not turn on",
+        "description": "Nothing happens when I press power.", "status": "Open",
+        "priority": "High", "comment": "Please try another cable.", "group": "Support",
+        "organization": "Example Ltd", "expected": "We usually answer within one working day.",
+    },
+}  # fmt: skip
+
+
+def sample_context(locale: str) -> dict[str, Any]:
+    """A made-up ticket for previews in the admin pages (same shape as ``ticket_context``)."""
+    text = _SAMPLE.get(locale, _SAMPLE["en"])
+    requester = {"name": text["requester"], "email": "customer@example.com"}
+    return {
+        "ticket": {
+            "id": "1234",
+            "title": text["title"],
+            "subject": text["title"],
+            "description": text["description"],
+            "status": text["status"],
+            "priority": text["priority"],
+            "url": settings.BASE_URL + "/portal/requests/1234",
+            "latest_public_comment": text["comment"],
+            "requester": requester,
+            "assignee": {"name": text["agent"], "email": "agent@example.com"},
+            "group": {"name": text["group"]},
+            "organization": {"name": text["organization"]},
+            "expected_response": text["expected"],
+        },
+        "recipient": requester,
+    }
