@@ -102,6 +102,11 @@ def refresh_access_token(mailbox: Mailbox) -> str:
 
 def connect(mailbox: Mailbox) -> imaplib.IMAP4:
     """An IMAP connection to ``mailbox``'s server, signed in."""
+    if mailbox.auth == MailboxAuth.PASSWORD and not mailbox.password:
+        raise MailboxError(
+            "No password is saved for this mailbox (or it cannot be decrypted since "
+            "KEFU_SECRET_KEY changed): enter it again."
+        )
     try:
         if mailbox.security == MailboxSecurity.TLS:
             conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
