@@ -17,6 +17,7 @@ import secrets
 import smtplib
 from collections.abc import Callable, Iterable
 from email.utils import formataddr
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -45,7 +46,14 @@ from .folding import REPLY_MARKER
 from .inbound import key_of
 from .models import EmailSettings, InboundMessage, OutboundMessage, SupportAddress
 from .protection import Bounce, automatic_mail_suppressed
-from .rendering import check_template, locale_of, render_html, render_text, ticket_context
+from .rendering import (
+    check_template,
+    locale_of,
+    render_html,
+    render_text,
+    ticket_context,
+    ticket_url,
+)
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +120,8 @@ def _thread_headers(ticket: Ticket) -> tuple[str, list[str]]:
 
 def _new_message_id(ticket: Ticket, address: SupportAddress | None) -> str:
     domain = (address.email if address else settings.DEFAULT_FROM_EMAIL).rpartition("@")[2]
-    return f"<kefu.{ticket.pk}.{secrets.token_hex(8)}@{domain or 'localhost'}>"
+    domain = domain or urlsplit(settings.BASE_URL).hostname or "localhost"
+    return f"<kefu.{ticket.pk}.{secrets.token_hex(8)}@{domain}>"
 
 
 def _tagged(subject: str, ticket: Ticket) -> str:
@@ -211,7 +220,7 @@ def queue_reply(*, comment: Comment) -> OutboundMessage | None:
         to, cc = cc[:1], cc[1:]
     address = support_address_of(ticket)
     from_name = f"{author.name} ({address.name})" if address and address.name else author.name
-    url = settings.BASE_URL + f"/portal/requests/{ticket.pk}"
+    url = ticket_url(ticket, for_agent=False)
     text = (
         f"{REPLY_MARKER}\n\n{author.name}:\n\n{comment.body}\n\n"
         f"--\n[#{ticket.pk}] {ticket.subject}\n{url}\n"

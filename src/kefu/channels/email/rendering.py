@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template import Context, Engine, TemplateSyntaxError
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -69,9 +70,12 @@ def locale_of(person: User | None) -> str:
     return EmailSettings.load().default_locale
 
 
-def ticket_url(ticket: Ticket, *, for_agent: bool) -> str:
-    path = f"/agent/tickets/{ticket.pk}" if for_agent else f"/portal/requests/{ticket.pk}"
-    return settings.BASE_URL + path
+def ticket_url(ticket: Ticket | int, *, for_agent: bool) -> str:
+    """The ticket's page for an agent, or its help-center request page for a customer, on
+    ``KEFU_BASE_URL`` (mail is read outside any request, so never a request's host)."""
+    ticket_id = ticket if isinstance(ticket, int) else ticket.pk
+    name = "tickets:ticket" if for_agent else "portal:request"
+    return settings.BASE_URL + reverse(name, kwargs={"ticket_id": ticket_id})
 
 
 def ticket_context(
@@ -150,7 +154,7 @@ def sample_context(locale: str) -> dict[str, Any]:
             "description": text["description"],
             "status": text["status"],
             "priority": text["priority"],
-            "url": settings.BASE_URL + "/portal/requests/1234",
+            "url": ticket_url(1234, for_agent=False),
             "latest_public_comment": text["comment"],
             "requester": requester,
             "assignee": {"name": text["agent"], "email": "agent@example.com"},
