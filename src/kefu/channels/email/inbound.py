@@ -30,19 +30,21 @@ from django.db.models import F
 from django.tasks import task
 from django.urls import reverse
 
-from kefu.accounts.actions import create_user
+from kefu.accounts.actions import create_user, normalize_email
 from kefu.accounts.models import User
 from kefu.core import clock
 from kefu.crm.actions import find_user_by_identity, set_identity_bouncing
 from kefu.crm.choices import IdentityType
+from kefu.crm.models import Identity
 from kefu.tickets.actions import NewComment, TicketData, create_ticket, create_upload, update_ticket
 from kefu.tickets.choices import Channel, Status
 from kefu.tickets.models import Attachment, Ticket
 
+from . import config
 from .addresses import find_support_address, is_support_address, ticket_id_from_reply_address
 from .choices import InboundState, SuspensionCause
 from .folding import fold_html, fold_text
-from .models import EmailSettings, InboundMessage, Mailbox, OutboundMessage, SupportAddress
+from .models import InboundMessage, Mailbox, OutboundMessage, SupportAddress
 from .parsing import ParsedEmail, message_ids, parse_email
 from .protection import automated_reason, read_bounce, suppress_automatic_mail
 
@@ -182,7 +184,7 @@ def process_inbound(inbound_id: int, *, force: bool = False) -> str:
     message with the error text and returns normally, so a queue of messages keeps flowing.
     """
     try:
-        with transaction.atomic():
+        with config.snapshot(), transaction.atomic():
             inbound = (
                 InboundMessage.objects.select_for_update()
                 .filter(pk=inbound_id, state=InboundState.RECEIVED)
@@ -284,7 +286,7 @@ def _suspend(inbound: InboundMessage, cause: str) -> None:
 
 
 def _over_rate_limit(inbound: InboundMessage) -> bool:
-    limit = EmailSettings.load().sender_rate_limit
+    limit = config.current().settings.sender_rate_limit
     if not limit:
         return False
     since = clock.now() - dt.timedelta(hours=1)
@@ -299,7 +301,14 @@ def _over_rate_limit(inbound: InboundMessage) -> bool:
 
 def _person(sender: tuple[str, str], parsed: ParsedEmail) -> User:
     name, address = sender
-    person = find_user_by_identity(type=IdentityType.EMAIL, value=address)
+    # One query for the person and whether the address was bouncing (the common case: a
+    # customer who wrote before and is not bouncing needs nothing else).
+    identity = (
+        Identity.objects.select_related("user")
+        .filter(type=IdentityType.EMAIL, value=normalize_email(address) or "")
+        .first()
+    )
+    person = identity.user if identity is not None else None
     if person is None:
         text = parsed.subject + parsed.text[:500]
         person = create_user(
@@ -311,7 +320,7 @@ def _person(sender: tuple[str, str], parsed: ParsedEmail) -> User:
             from kefu.crm.actions import add_identity
 
             add_identity(user=person, type=IdentityType.EMAIL, value=address)
-    else:
+    elif identity is not None and identity.bouncing:
         # They write from it again: it works.
         set_identity_bouncing(type=IdentityType.EMAIL, value=address, bouncing=False)
     return person

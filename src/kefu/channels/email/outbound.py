@@ -39,12 +39,13 @@ from kefu.tickets.actions import NewComment, TicketData, update_ticket
 from kefu.tickets.choices import Channel
 from kefu.tickets.models import Attachment, Comment, Ticket
 
+from . import config
 from .addresses import default_support_address, find_support_address, reply_address
 from .choices import OutboundKind, OutboundState
 from .defaults import DEFAULT_EXPECTED_RESPONSE
 from .folding import REPLY_MARKER
 from .inbound import key_of
-from .models import EmailSettings, InboundMessage, OutboundMessage, SupportAddress
+from .models import InboundMessage, OutboundMessage, SupportAddress
 from .protection import Bounce, automatic_mail_suppressed
 from .rendering import (
     check_template,
@@ -322,7 +323,7 @@ def _expected(ticket: Ticket, person: User) -> str:
         text = provider(ticket, locale)
         if text:
             return text
-    return EmailSettings.load().expected_response or DEFAULT_EXPECTED_RESPONSE.get(
+    return config.current().settings.expected_response or DEFAULT_EXPECTED_RESPONSE.get(
         locale, DEFAULT_EXPECTED_RESPONSE["en"]
     )
 
@@ -331,7 +332,7 @@ def queue_acknowledgement(*, ticket: Ticket, recipient: User) -> OutboundMessage
     """The automatic "we received your request #123" reply to a new emailed ticket."""
     from .rendering import template_for
 
-    if not EmailSettings.load().acknowledge_new_tickets:
+    if not config.current().settings.acknowledge_new_tickets:
         return None
     locale = locale_of(recipient)
     subject, body = template_for("acknowledgement", locale)

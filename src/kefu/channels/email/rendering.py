@@ -7,11 +7,12 @@ writes ``{{ ticket.requester.email }}`` or ``{% load %}`` into a ticket gets tha
 verbatim, never evaluated. Strings cannot reach models, settings or the database.
 """
 
+import functools
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, Template, TemplateSyntaxError
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -20,8 +21,8 @@ from kefu.accounts.models import User
 from kefu.core.html import sanitize_html
 from kefu.tickets.models import Ticket
 
+from . import config
 from .defaults import DEFAULT_TEMPLATES
-from .models import EmailSettings, EmailTemplate
 
 LOCALES = ("zh-hans", "en")
 
@@ -38,10 +39,17 @@ _TEXT_ENGINE = _engine(autoescape=False)
 _HTML_ENGINE = _engine(autoescape=True)
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str, *, html: bool) -> Template:
+    """Templates are compiled once per process (compiling took longer than rendering); a
+    compiled Template holds no state between renders, so threads share it."""
+    return (_HTML_ENGINE if html else _TEXT_ENGINE).from_string(text)
+
+
 def check_template(text: str, *, field: str) -> None:
     """Refuse a template that is not plain text with ``{{ placeholders }}``."""
     try:
-        _TEXT_ENGINE.from_string(text)
+        _compiled(text, html=False)
     except TemplateSyntaxError as exc:
         raise ValidationError(
             {field: [_("Only {{ placeholders }} are allowed here: %(error)s") % {"error": exc}]}
@@ -49,12 +57,12 @@ def check_template(text: str, *, field: str) -> None:
 
 
 def render_text(text: str, context: dict[str, Any]) -> str:
-    return _TEXT_ENGINE.from_string(text).render(Context(context, autoescape=False))
+    return _compiled(text, html=False).render(Context(context, autoescape=False))
 
 
 def render_html(text: str, context: dict[str, Any]) -> str:
     """The template as HTML: values escaped, paragraphs and line breaks kept, sanitized."""
-    rendered = _HTML_ENGINE.from_string(text).render(Context(context, autoescape=True))
+    rendered = _compiled(text, html=True).render(Context(context, autoescape=True))
     paragraphs = [p for p in rendered.replace("\r\n", "\n").split("\n\n") if p.strip()]
     return sanitize_html(
         "".join(f"<p>{p.strip().replace(chr(10), '<br>')}</p>" for p in paragraphs)
@@ -67,7 +75,7 @@ def locale_of(person: User | None) -> str:
         return "zh-hans"
     if locale.startswith("en"):
         return "en"
-    return EmailSettings.load().default_locale
+    return config.current().settings.default_locale
 
 
 def ticket_url(ticket: Ticket | int, *, for_agent: bool) -> str:
@@ -117,11 +125,12 @@ def ticket_context(
 
 def template_for(key: str, locale: str) -> tuple[str, str]:
     """(subject, body) of the admin's template for ``key`` in ``locale`` (else the default)."""
-    record = EmailTemplate.objects.filter(key=key, locale=locale).first()
-    if record is None:
-        record = EmailTemplate.objects.filter(key=key).order_by("locale").first()
-    if record is not None:
-        return record.subject, record.body
+    templates = config.current().templates
+    found = templates.get((key, locale)) or next(
+        (templates[k] for k in sorted(templates) if k[0] == key), None
+    )
+    if found is not None:
+        return found
     subject, body = DEFAULT_TEMPLATES[key].get(locale) or DEFAULT_TEMPLATES[key]["en"]
     return subject, body
 
