@@ -104,12 +104,8 @@ def store_inbound(
     created: list[int] = []
     with transaction.atomic():
         for recipient in dict.fromkeys(r.strip().lower() for r in recipients if r.strip()):
-            existing = InboundMessage.objects.filter(
-                recipient=recipient, message_key=message_key
-            ).first()
-            if existing is not None:
-                rows.append(existing)
-                continue
+            # Insert first: the unique constraint, not a SELECT before every INSERT, recognises
+            # a second delivery (rare), so the common case costs one statement.
             row = InboundMessage(
                 recipient=recipient,
                 message_id=message_id,
@@ -131,7 +127,7 @@ def store_inbound(
             try:
                 with transaction.atomic():
                     row.save(force_insert=True)
-            except IntegrityError:  # stored by a concurrent delivery a moment ago
+            except IntegrityError:  # delivered before (or concurrently a moment ago)
                 rows.append(
                     InboundMessage.objects.get(recipient=recipient, message_key=message_key)
                 )
