@@ -173,6 +173,12 @@ def process_pending(*, older_than: dt.timedelta = dt.timedelta(0), limit: int = 
     return len(ids)
 
 
+PROCESSED_FIELDS = [
+    "state", "sender", "subject", "automated", "suspension_cause", "error", "attempts",
+    "ticket", "comment", "processed_at",
+]  # fmt: skip
+
+
 def process_inbound(inbound_id: int, *, force: bool = False) -> str:
     """Turn a stored message into a ticket or comment, exactly once; return its new state.
 
@@ -196,7 +202,8 @@ def process_inbound(inbound_id: int, *, force: bool = False) -> str:
             inbound.attempts += 1
             _process(inbound, force=force)
             inbound.processed_at = clock.now()
-            inbound.save()
+            # Not the raw bytes: they were written once, when the message arrived.
+            inbound.save(update_fields=PROCESSED_FIELDS)
             return inbound.state
     except Exception as exc:
         reason = _describe(exc)
@@ -472,7 +479,12 @@ def _new_ticket(
     if not inbound.automated and not person.is_agent:
         from .outbound import queue_acknowledgement
 
-        queue_acknowledgement(ticket=ticket, recipient=person)
+        queue_acknowledgement(
+            ticket=ticket,
+            recipient=person,
+            answering=parsed.message_id,
+            first_comment=inbound.comment.body if inbound.comment else None,
+        )
 
 
 def _reply(inbound: InboundMessage, parsed: ParsedEmail, person: User, ticket: Ticket) -> None:

@@ -143,9 +143,10 @@ def _create(
     comment: Comment | None = None,
     reason: str = "",
     automatic: bool,
+    thread: tuple[str, list[str]] | None = None,
 ) -> OutboundMessage:
     address = support_address_of(ticket)
-    in_reply_to, references = _thread_headers(ticket)
+    in_reply_to, references = thread if thread is not None else _thread_headers(ticket)
     message_id = _new_message_id(ticket, address)
     from_email = address.email if address else settings.DEFAULT_FROM_EMAIL
     headers = {"X-Kefu-Ticket-Id": str(ticket.pk)}
@@ -286,6 +287,8 @@ def _notify(
     body_template: str,
     reason: str,
     kind: str,
+    thread: tuple[str, list[str]] | None = None,
+    latest_public_comment: str | None = None,
 ) -> list[OutboundMessage]:
     check_template(subject_template, field="subject_template")
     check_template(body_template, field="body_template")
@@ -293,7 +296,10 @@ def _notify(
     address = support_address_of(ticket)
     for person in _deliverable(recipients):
         context = ticket_context(
-            ticket, recipient=person, expected_response=_expected(ticket, person)
+            ticket,
+            recipient=person,
+            expected_response=_expected(ticket, person),
+            latest_public_comment=latest_public_comment,
         )
         text = render_text(body_template, context)
         html = render_html(body_template, context)
@@ -312,6 +318,7 @@ def _notify(
                 from_name=address.name if address else "",
                 reason=reason,
                 automatic=True,
+                thread=thread,
             )
         )
     return sent
@@ -328,8 +335,13 @@ def _expected(ticket: Ticket, person: User) -> str:
     )
 
 
-def queue_acknowledgement(*, ticket: Ticket, recipient: User) -> OutboundMessage | None:
-    """The automatic "we received your request #123" reply to a new emailed ticket."""
+def queue_acknowledgement(
+    *, ticket: Ticket, recipient: User, answering: str = "", first_comment: str | None = None
+) -> OutboundMessage | None:
+    """The automatic "we received your request #123" reply to a new emailed ticket.
+
+    ``answering`` (the Message-ID of the message that opened the ticket) and ``first_comment``
+    (its text), when the caller has them, save reading the ticket's thread back."""
     from .rendering import template_for
 
     if not config.current().settings.acknowledge_new_tickets:
@@ -343,6 +355,9 @@ def queue_acknowledgement(*, ticket: Ticket, recipient: User) -> OutboundMessage
         body_template=body,
         reason="acknowledgement",
         kind=OutboundKind.ACKNOWLEDGEMENT,
+        # A new ticket's thread is the one message that opened it.
+        thread=(answering, [answering]) if answering else None,
+        latest_public_comment=first_comment,
     )
     return messages[0] if messages else None
 

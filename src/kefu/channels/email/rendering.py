@@ -87,11 +87,20 @@ def ticket_url(ticket: Ticket | int, *, for_agent: bool) -> str:
 
 
 def ticket_context(
-    ticket: Ticket, *, recipient: User | None, expected_response: str = ""
+    ticket: Ticket,
+    *,
+    recipient: User | None,
+    expected_response: str = "",
+    latest_public_comment: str | None = None,
 ) -> dict[str, Any]:
-    """The strings a template may show (``docs/email.md`` lists them)."""
+    """The strings a template may show (``docs/email.md`` lists them).
+    ``latest_public_comment``: its text when the caller knows it (else it is read)."""
     locale = locale_of(recipient)
-    latest = ticket.comments.filter(public=True).order_by("-created_at", "-id").only("body").first()
+    if latest_public_comment is None:
+        latest = (
+            ticket.comments.filter(public=True).order_by("-created_at", "-id").only("body").first()
+        )
+        latest_public_comment = latest.body if latest else ""
     with override(locale):
         status = (
             str(ticket.custom_status.label_for_end_user(locale))
@@ -112,7 +121,7 @@ def ticket_context(
             "status": status,
             "priority": priority,
             "url": ticket_url(ticket, for_agent=bool(recipient and recipient.is_agent)),
-            "latest_public_comment": latest.body if latest else "",
+            "latest_public_comment": latest_public_comment,
             "requester": person(ticket.requester),
             "assignee": person(ticket.assignee),
             "group": {"name": ticket.group.name if ticket.group else ""},
