@@ -178,6 +178,9 @@ def bench_smtp(args: argparse.Namespace) -> None:
         big = message(10**6, prefix="big", body="大" * (args.big_mb * 1024 * 1024 // 4))
         small = [message(n, prefix="s") for n in range(50)]
         base = InboundMessage.objects.count()
+        from kefu.core import clock
+
+        t0_clock = clock.now()
         t0 = time.perf_counter()
         big_thread = threading.Thread(target=send, args=(port, big))
         big_thread.start()
@@ -195,7 +198,16 @@ def bench_smtp(args: argparse.Namespace) -> None:
         big_accepted = time.perf_counter() - t0
         wait_processed(base + len(small) + 1)
         all_done = time.perf_counter() - t0
+        smalls = InboundMessage.objects.filter(message_id__startswith="<s").defer("raw")
+        processed = sorted((m.processed_at - t0_clock).total_seconds() for m in smalls)
+        big_row = InboundMessage.objects.filter(message_id__startswith="<big").defer("raw").get()
         print(f"A {len(big) / 1048576:.0f} MB message first, 50 small ones behind it:")
+        print(
+            f"  from the database: small ones processed at p50 {processed[len(processed) // 2]:.2f}"
+            f" s, last {processed[-1]:.2f} s; the big one stored at"
+            f" {(big_row.received_at - t0_clock).total_seconds():.2f} s, processed at"
+            f" {(big_row.processed_at - t0_clock).total_seconds():.2f} s ({big_row.state})"
+        )
         print(
             f"  small ones accepted within {small_accepted:.2f} s (max {max(small_latencies):.2f}"
             f" s each), processed within {wait_small:.2f} s;"
