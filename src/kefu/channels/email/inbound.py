@@ -54,6 +54,9 @@ _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MESSAGE_ID_HEADER = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
 _SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# The longest body (characters) a comment takes from one email; the rest stays in the
+# original message, one click away (Zendesk keeps 64 KB of a comment).
+MAX_BODY_CHARS = 256 * 1024
 
 
 class Quarantine(Exception):
@@ -428,6 +431,14 @@ def _comment(
         html = re.sub(r"""(src=["']?)cid:([^"'\s>]+)""", to_url, html, flags=re.I)
     else:
         text, folded = fold_text(parsed.text)
+    truncated = len(html) > MAX_BODY_CHARS or len(text) > MAX_BODY_CHARS
+    if truncated:
+        # A 20 MB text body would be copied into the ticket, its search index and every
+        # notification quoting it; the comment keeps the start and the original keeps it all.
+        note = "… (truncated: the full message is in the original / 全文见原始邮件)"
+        if html:
+            html = html[:MAX_BODY_CHARS] + f"<p>{note}</p>"
+        text = text[:MAX_BODY_CHARS] + ("\n\n" + note if text else "")
     if not html and not text.strip() and not attachments:
         text = "(no content)"
     return NewComment(
@@ -442,7 +453,8 @@ def _comment(
             "email": {
                 "inbound_id": inbound.pk,
                 "message_id": parsed.message_id,
-                "folded": folded,
+                "folded": folded or truncated,
+                "truncated": truncated,
                 "automated": inbound.automated,
                 "skipped_attachments": skipped,
                 "to": [a for _n, a in parsed.to],
