@@ -65,7 +65,8 @@ def kefu(*args: str, env: dict[str, str], capture: bool = False) -> str:
     return result.stdout or ""
 
 
-def reset_postgres(url: str) -> None:
+def ensure_postgres(url: str, *, reset: bool) -> None:
+    """Create the bench database if it is missing (``reset``: drop it first)."""
     import psycopg
     from psycopg import sql
 
@@ -75,19 +76,22 @@ def reset_postgres(url: str) -> None:
         raise SystemExit(f"Refusing to drop database {name!r}")
     maintenance = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://")
     with psycopg.connect(maintenance, autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if reset:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if exists.fetchone() is None:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def prepare(args: argparse.Namespace) -> tuple[dict[str, str], dict]:
     """Database with demo data; returns the server's environment and the bench's facts."""
     data_dir = Path(args.data_dir).resolve()
     url = args.database_url or f"sqlite:///{data_dir / 'kefu.sqlite3'}"
+    if url.startswith("postgres"):
+        ensure_postgres(url, reset=args.reset)
     if args.reset:
-        if url.startswith("postgres"):
-            reset_postgres(url)
         shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {

@@ -5,7 +5,7 @@ import dataclasses
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
@@ -62,7 +62,7 @@ def _csv(raw: str) -> list[str]:
 
 
 @router.get("users", response=UserList, exclude_unset=True, summary="List users")
-def list_users(request: HttpRequest, role: str = "", external_id: str = "") -> dict:
+def list_users(request: HttpRequest, role: str = "", external_id: str = "") -> HttpResponse:
     """Active people the caller may see; ``role`` (end-user, agent, admin) narrows."""
     users = visible_users(current_user(request)).filter(is_active=True)
     roles = request.GET.getlist("role[]") or ([role] if role else [])
@@ -175,7 +175,7 @@ def delete_user(request: HttpRequest, user_id: int) -> dict:
 
 @router.get("users/{int:user_id}/tickets/requested", response=TicketList, exclude_unset=True,
             summary="List the tickets a user requested")  # fmt: skip
-def requested_tickets(request: HttpRequest, user_id: int) -> dict:
+def requested_tickets(request: HttpRequest, user_id: int) -> HttpResponse:
     viewer = current_user(request)
     user = visible_users(viewer).get(pk=user_id)
     tickets = visible_tickets(viewer).filter(requester=user)
@@ -192,7 +192,7 @@ def _check_admin(request: HttpRequest) -> None:
 
 
 @groups_router.get("groups", response=GroupList, exclude_unset=True, summary="List groups")
-def list_groups(request: HttpRequest) -> dict:
+def list_groups(request: HttpRequest) -> HttpResponse:
     groups = visible_groups(current_user(request))
     return paginate(
         request, groups, key="groups", serialize=lambda rows: groups_json(request, rows)
@@ -238,7 +238,7 @@ def delete_group(request: HttpRequest, group_id: int) -> Status:
 
 @groups_router.get("group_memberships", response=MembershipList, exclude_unset=True,
                    summary="List group memberships")  # fmt: skip
-def list_memberships(request: HttpRequest) -> dict:
+def list_memberships(request: HttpRequest) -> HttpResponse:
     memberships = GroupMembership.objects.filter(group__in=visible_groups(current_user(request)))
     return paginate(request, memberships, key="group_memberships",
                     serialize=lambda rows: [membership_json(request, m) for m in rows])  # fmt: skip

@@ -1,7 +1,7 @@
 """Organization endpoints (Zendesk's ``organizations`` resource): thin over ``crm.actions``."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
@@ -34,7 +34,7 @@ def _ids(raw: str) -> list[str]:
 @router.get(
     "organizations", response=OrganizationList, exclude_unset=True, summary="List organizations"
 )
-def list_organizations(request: HttpRequest) -> dict:
+def list_organizations(request: HttpRequest) -> HttpResponse:
     viewer = current_user(request)
     return paginate(
         request,

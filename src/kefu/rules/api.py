@@ -6,7 +6,7 @@ and escalation. Thin: parse, scope with ``access``, call ``actions``. A bad rule
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
@@ -94,7 +94,7 @@ def _category(user: User, value: int | str | None) -> TriggerCategory | None:
 
 
 @router.get("triggers", response=TriggerList, exclude_unset=True, summary="List triggers")
-def list_triggers(request: HttpRequest, active: bool | None = None) -> dict:
+def list_triggers(request: HttpRequest, active: bool | None = None) -> HttpResponse:
     triggers = access.visible_triggers(_admin(request))
     if active is not None:
         triggers = triggers.filter(active=active)
@@ -109,7 +109,7 @@ def list_triggers(request: HttpRequest, active: bool | None = None) -> dict:
 
 @router.get("triggers/active", response=TriggerList, exclude_unset=True,
             summary="List active triggers")  # fmt: skip
-def list_active_triggers(request: HttpRequest) -> dict:
+def list_active_triggers(request: HttpRequest) -> HttpResponse:
     return list_triggers(request, active=True)
 
 
@@ -180,7 +180,7 @@ def reorder_triggers(request: HttpRequest, payload: TriggerReorder) -> Status:
 
 @router.get("trigger_categories", response=CategoryList, exclude_unset=True,
             summary="List trigger categories")  # fmt: skip
-def list_categories(request: HttpRequest) -> dict:
+def list_categories(request: HttpRequest) -> HttpResponse:
     categories = access.visible_trigger_categories(_admin(request))
     return paginate(
         request,
@@ -234,7 +234,7 @@ def delete_category(request: HttpRequest, category_id: int) -> Status:
 
 @router.get("automations", response=AutomationList, exclude_unset=True,
             summary="List automations")  # fmt: skip
-def list_automations(request: HttpRequest, active: bool | None = None) -> dict:
+def list_automations(request: HttpRequest, active: bool | None = None) -> HttpResponse:
     automations = access.visible_automations(_admin(request))
     if active is not None:
         automations = automations.filter(active=active)
@@ -249,7 +249,7 @@ def list_automations(request: HttpRequest, active: bool | None = None) -> dict:
 
 @router.get("automations/active", response=AutomationList, exclude_unset=True,
             summary="List active automations")  # fmt: skip
-def list_active_automations(request: HttpRequest) -> dict:
+def list_active_automations(request: HttpRequest) -> HttpResponse:
     return list_automations(request, active=True)
 
 
@@ -313,7 +313,7 @@ def _webhook_values(data: WebhookIn) -> dict[str, Any]:
 
 
 @router.get("webhooks", response=WebhookList, exclude_unset=True, summary="List webhooks")
-def list_webhooks(request: HttpRequest) -> dict:
+def list_webhooks(request: HttpRequest) -> HttpResponse:
     return paginate(
         request,
         access.visible_webhooks(_admin(request)),
@@ -376,7 +376,7 @@ def test_webhook(request: HttpRequest, webhook_id: int, payload: WebhookTestIn) 
 
 @router.get("webhooks/{int:webhook_id}/invocations", response=InvocationList,
             exclude_unset=True, summary="List a webhook's deliveries")  # fmt: skip
-def list_invocations(request: HttpRequest, webhook_id: int) -> dict:
+def list_invocations(request: HttpRequest, webhook_id: int) -> HttpResponse:
     webhook = access.visible_webhooks(_admin(request)).get(pk=webhook_id)
     return paginate(
         request,
@@ -390,7 +390,7 @@ def list_invocations(request: HttpRequest, webhook_id: int) -> dict:
 @router.get("webhooks/{int:webhook_id}/invocations/{int:invocation_id}/attempts",
             response=AttemptList, exclude_unset=True,
             summary="The delivery log of one delivery")  # fmt: skip
-def list_attempts(request: HttpRequest, webhook_id: int, invocation_id: int) -> dict:
+def list_attempts(request: HttpRequest, webhook_id: int, invocation_id: int) -> HttpResponse:
     webhook = access.visible_webhooks(_admin(request)).get(pk=webhook_id)
     delivery = WebhookDelivery.objects.get(webhook=webhook, pk=invocation_id)
     return paginate(
@@ -407,7 +407,7 @@ def list_attempts(request: HttpRequest, webhook_id: int, invocation_id: int) -> 
 
 @router.get("notifications", response=NotificationList, exclude_unset=True,
             summary="My notifications, newest first")  # fmt: skip
-def list_notifications(request: HttpRequest, unread: bool = False) -> dict:
+def list_notifications(request: HttpRequest, unread: bool = False) -> HttpResponse:
     notes = access.my_notifications(current_user(request))
     if unread:
         notes = notes.filter(read_at__isnull=True)

@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Status
@@ -259,7 +259,7 @@ def ticket_metrics_of_ticket(request: HttpRequest, ticket_id: int) -> dict:
 
 
 @router.get("ticket_metrics", response=TicketMetricList, summary="List ticket metrics")
-def list_ticket_metrics(request: HttpRequest) -> dict:
+def list_ticket_metrics(request: HttpRequest) -> HttpResponse:
     user = _agent(request)
     return paginate(
         request,

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
 from kefu.core import clock
-from kefu.tickets.actions.audit import AuditWriter
+from kefu.tickets.actions import Event, record_events
 from kefu.tickets.choices import Channel, EventType, Status
 from kefu.tickets.models import Ticket
 
@@ -66,15 +66,15 @@ def rate_ticket(
     rating.updated_at = now
     rating.save()
 
-    audit = AuditWriter(ticket, author=actor, via_channel=via_channel, via_source={},
-                        created_at=now)  # fmt: skip
-    audit.other(
-        EventType.SATISFACTION_RATING,
-        field_name="satisfaction_score",
-        value={"score": score, "comment": comment, "reason": reason,
-               "assignee_id": ticket.assignee_id},
-        previous_value=previous,
+    record_events(
+        ticket,
+        [Event(
+            EventType.SATISFACTION_RATING,
+            field_name="satisfaction_score",
+            value={"score": score, "comment": comment, "reason": reason,
+                   "assignee_id": ticket.assignee_id},
+            previous_value=previous,
+        )],
+        actor=actor, via_channel=via_channel, at=now, touch=True,
     )  # fmt: skip
-    audit.save()
-    Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
     return rating

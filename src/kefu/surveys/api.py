@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router
 
@@ -48,7 +48,7 @@ def _unix(field: str, raw: str) -> dt.datetime:
             summary="List satisfaction ratings (?score=, ?start_time=, ?end_time=)")  # fmt: skip
 def list_ratings(
     request: HttpRequest, score: str = "", start_time: str = "", end_time: str = ""
-) -> dict:
+) -> HttpResponse:
     ratings = visible_ratings(current_user(request))
     if score:
         if score not in SCORE_FILTERS:

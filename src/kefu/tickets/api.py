@@ -3,7 +3,7 @@ parse, scope with ``access``, call the actions."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
@@ -11,6 +11,7 @@ from kefu.api import jobs
 from kefu.api.api import JobStatusEnvelope
 from kefu.api.auth import current_user
 from kefu.api.errors import ApiError
+from kefu.api.formats import prebuilt
 from kefu.api.pagination import paginate
 
 from . import access, actions
@@ -79,7 +80,7 @@ def job_response(request: HttpRequest, job_type: str, items: list) -> dict:
 
 
 @router.get("tickets", response=TicketList, exclude_unset=True, summary="List tickets")
-def list_tickets(request: HttpRequest) -> dict:
+def list_tickets(request: HttpRequest) -> HttpResponse:
     tickets = access.visible_tickets(current_user(request))
     return paginate(
         request, tickets, key="tickets", serialize=lambda rows: tickets_json(request, rows)
@@ -99,17 +100,17 @@ def show_many(request: HttpRequest, ids: str) -> dict:
     exclude_unset=True,
     summary="Show a ticket",
 )
-def show_ticket(request: HttpRequest, ticket_id: int) -> dict:
+def show_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = access.access_ticket(current_user(request), ticket_id)
     data = ticket_json(request, ticket)
     for name in request.GET.get("include", "").split(","):
         if name.strip() in TICKET_INCLUDES:
             data[name.strip()] = TICKET_INCLUDES[name.strip()](request, ticket)
-    return {"ticket": data}
+    return prebuilt({"ticket": data})
 
 
 @router.post("tickets", response={201: TicketAuditEnvelope}, summary="Create a ticket")
-def create_ticket(request: HttpRequest, payload: TicketInEnvelope) -> Status:
+def create_ticket(request: HttpRequest, payload: TicketInEnvelope) -> HttpResponse:
     actor = current_user(request)
     with transaction.atomic():
         ticket = actions.create_ticket(
@@ -117,12 +118,11 @@ def create_ticket(request: HttpRequest, payload: TicketInEnvelope) -> Status:
             data=ticket_data(actor, payload.ticket),
             comment=first_comment(actor, payload.ticket),
         )
-    response = ticket_and_audit(request, ticket, 0)
-    return Status(201, response)
+    return prebuilt(ticket_and_audit(request, ticket, 0), status=201)
 
 
 @router.put("tickets/{int:ticket_id}", response=TicketAuditEnvelope, summary="Update a ticket")
-def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketInEnvelope) -> dict:
+def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketInEnvelope) -> HttpResponse:
     actor = current_user(request)
     ticket = access.access_ticket(actor, ticket_id)
     before = latest_audit_id(ticket)
@@ -133,7 +133,7 @@ def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketInEnvelop
             data=ticket_data(actor, payload.ticket),
             comment=new_comment(actor, payload.ticket.comment),
         )
-    return ticket_and_audit(request, ticket, before)
+    return prebuilt(ticket_and_audit(request, ticket, before))
 
 
 @router.delete("tickets/{int:ticket_id}", response={204: None}, summary="Delete a ticket")
@@ -194,7 +194,7 @@ def destroy_many(request: HttpRequest, ids: str) -> dict:
     exclude_unset=True,
     summary="List a ticket's comments",
 )
-def list_comments(request: HttpRequest, ticket_id: int) -> dict:
+def list_comments(request: HttpRequest, ticket_id: int) -> HttpResponse:
     user = current_user(request)
     ticket = access.access_ticket(user, ticket_id)
     comments = access.visible_comments(user, ticket)
@@ -213,7 +213,7 @@ def list_comments(request: HttpRequest, ticket_id: int) -> dict:
     exclude_unset=True,
     summary="List a ticket's audits",
 )
-def list_audits(request: HttpRequest, ticket_id: int) -> dict:
+def list_audits(request: HttpRequest, ticket_id: int) -> HttpResponse:
     user = current_user(request)
     ticket = access.access_ticket(user, ticket_id)
     return paginate(

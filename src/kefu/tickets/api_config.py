@@ -3,7 +3,7 @@ them; agents read them; end users read the fields shown in the portal)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
@@ -125,7 +125,7 @@ def _visible_fields(user: User) -> QuerySet[TicketField]:
 @router.get(
     "ticket_fields", response=TicketFieldList, exclude_unset=True, summary="List ticket fields"
 )
-def list_ticket_fields(request: HttpRequest) -> dict:
+def list_ticket_fields(request: HttpRequest) -> HttpResponse:
     return paginate(
         request,
         _visible_fields(current_user(request)),

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
@@ -80,7 +80,7 @@ def _view_changes(envelope: ViewInEnvelope) -> dict[str, Any]:
 
 
 @router.get("views", response=ViewList, exclude_unset=True, summary="List views")
-def list_views(request: HttpRequest, active: bool | None = None) -> dict:
+def list_views(request: HttpRequest, active: bool | None = None) -> HttpResponse:
     views = access.visible_views(current_user(request))
     if active is not None:
         views = views.filter(active=active)
@@ -128,7 +128,7 @@ def delete_view(request: HttpRequest, view_id: int) -> Status:
     exclude_unset=True,
     summary="List a view's tickets",
 )
-def view_tickets(request: HttpRequest, view_id: int) -> dict:
+def view_tickets(request: HttpRequest, view_id: int) -> HttpResponse:
     user = current_user(request)
     view = access.visible_views(user).get(pk=view_id)
     return paginate(
@@ -169,7 +169,7 @@ def _macro_changes(envelope: MacroInEnvelope) -> dict[str, Any]:
 
 
 @router.get("macros", response=MacroList, exclude_unset=True, summary="List macros")
-def list_macros(request: HttpRequest, active: bool | None = None) -> dict:
+def list_macros(request: HttpRequest, active: bool | None = None) -> HttpResponse:
     macros = access.visible_macros(current_user(request))
     if active is not None:
         macros = macros.filter(active=active)

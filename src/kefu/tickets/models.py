@@ -109,9 +109,16 @@ class Ticket(models.Model):
     custom_fields = models.JSONField(default=dict, blank=True)
     via_channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.WEB)
     via_source = models.JSONField(default=dict, blank=True)
-    external_id = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+    # Sparse columns get partial indexes (Meta): SQLite's statistics count NULLs as one huge
+    # key, so a full index on a mostly-NULL column looks useless and the planner scans.
+    external_id = models.CharField(max_length=255, null=True, blank=True)
     problem = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+        db_index=False,
     )
     due_at = models.DateTimeField(null=True, blank=True)
     is_public = models.BooleanField(default=True)
@@ -140,6 +147,16 @@ class Ticket(models.Model):
                 fields=["deleted_at"],
                 name="ticket_deleted",
                 condition=models.Q(deleted_at__isnull=False),
+            ),
+            models.Index(
+                fields=["external_id"],
+                name="ticket_external_id",
+                condition=models.Q(external_id__isnull=False),
+            ),
+            models.Index(
+                fields=["problem"],
+                name="ticket_problem",
+                condition=models.Q(problem__isnull=False),
             ),
             # The unassigned queue, oldest first, is every team's most-opened view.
             models.Index(

@@ -17,7 +17,7 @@ from kefu.api.formats import timestamp
 from kefu.api.pagination import api_url
 from kefu.api.schemas import PageFields
 
-from .choices import EventType
+from .choices import EventType, TicketType
 from .models import Attachment, Audit, AuditEvent, Comment, Ticket, TicketField
 
 # --- output schemas (the OpenAPI document; the *_json functions build the dicts) -------------
@@ -183,10 +183,15 @@ def tickets_json(request: HttpRequest, tickets: Iterable[Ticket]) -> list[dict[s
         ticket_id__in=ids
     ).values_list("ticket_id", "user_id"):
         followers[ticket_id].append(user_id)
-    with_incidents = set(
-        Ticket.objects.filter(problem_id__in=ids, deleted_at__isnull=True).values_list(
-            "problem_id", flat=True
+    problems = [t.pk for t in tickets if t.type == TicketType.PROBLEM]
+    with_incidents = (
+        set(
+            Ticket.objects.filter(problem_id__in=problems, deleted_at__isnull=True).values_list(
+                "problem_id", flat=True
+            )
         )
+        if problems
+        else set()
     )
     fields = list(TicketField.objects.filter(active=True).order_by("position", "id"))
     ratings = satisfaction_ratings(ids)

@@ -2,6 +2,7 @@
 
 from .attachments import clean_file_name, create_upload, find_upload
 from .data import NewComment, TicketData
+from .events import Event, record_events
 from .fields import (
     clean_custom_fields,
     clean_field_value,
@@ -31,6 +32,7 @@ from .views import (
 )
 
 __all__ = [
+    "Event",
     "ImportedComment",
     "ImportedTicket",
     "MacroResult",
@@ -56,6 +58,7 @@ __all__ = [
     "delete_view",
     "find_upload",
     "import_tickets",
+    "record_events",
     "record_macro_use",
     "rename_tag",
     "restore_ticket",
