@@ -4,7 +4,7 @@ Thin — parse, check, call the email actions."""
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Status
@@ -60,7 +60,7 @@ def _changes(data: RecipientAddressIn) -> dict[str, Any]:
 
 
 @router.get("recipient_addresses", response=RecipientAddressList, summary="List support addresses")
-def list_recipient_addresses(request: HttpRequest) -> dict:
+def list_recipient_addresses(request: HttpRequest) -> HttpResponse:
     user = _agent(request)
     return paginate(
         request,
