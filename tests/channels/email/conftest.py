@@ -97,11 +97,14 @@ class Captured:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.refuse: str | None = None  # an SMTP reply to give instead of 250
+        # one entry per message: the SMTP session it came in (kept, so ids stay unique)
+        self.sessions: list[object] = []
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         if self.refuse:
             return self.refuse
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        self.sessions.append(session)
         return "250 OK"
 
     def parsed(self):  # type: ignore[no-untyped-def]

@@ -298,3 +298,42 @@ def test_links_in_mail_use_kefu_base_url_not_a_hardcoded_host(
     assert f"See {agent}" in dict(by_to[2:])["alice@kefu.test"]
     html = messages[1].get_body(("html",)).get_content()
     assert f'href="{portal}"' in html
+
+
+def test_emails_share_one_smtp_session_and_a_closed_one_is_reopened(
+    personas, deliver, settings, django_capture_on_commit_callbacks
+):
+    from aiosmtpd.controller import Controller
+
+    from .conftest import Captured, free_port
+
+    # given a real SMTP server
+    port = free_port()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
+        }
+    }
+    first = Captured()
+    controller = Controller(first, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        # when three emails go out one after another
+        for n in range(3):
+            deliver(raw_mail(subject=f"Question {n}"))  # each acknowledged
+        # then they came through one session
+        assert len(first.messages) == 3
+        assert len({id(session) for session in first.sessions}) == 1
+    finally:
+        controller.stop()
+    # when the server restarts (the open session is dead) the next email still goes out
+    second = Captured()
+    controller = Controller(second, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        inbound = deliver(raw_mail(subject="After the restart"))
+        assert len(second.messages) == 1
+        assert OutboundMessage.objects.get(ticket=inbound.ticket).state == "sent"
+    finally:
+        controller.stop()

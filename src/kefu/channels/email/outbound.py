@@ -11,17 +11,19 @@ as in Zendesk, where a reply on a web-form or API ticket also reaches the custom
 Addresses marked as bouncing are left out.
 """
 
+import contextlib
 import datetime as dt
 import logging
 import secrets
 import smtplib
+import threading
 from collections.abc import Callable, Iterable
 from email.utils import formataddr
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
 from django.db.models import F
 from django.tasks import task
@@ -395,6 +397,42 @@ def compose(outbound: OutboundMessage) -> EmailMultiAlternatives:
     return message
 
 
+_mailer = threading.local()
+
+
+def _quietly_close(mailer: object) -> None:
+    with contextlib.suppress(Exception):  # closing a connection that already failed
+        mailer.close()  # type: ignore[attr-defined]
+
+
+def _deliver(message: EmailMultiAlternatives) -> None:
+    """Send through this thread's mailer, keeping its SMTP session open between emails
+    (connecting and EHLO cost about as much as sending a small message). A session the
+    server has closed since is noticed with NOOP before use and opened again; after any
+    failure the session is dropped, so the next attempt starts clean."""
+    key = repr(getattr(settings, "MAILERS", {}).get("default"))
+    mailer = getattr(_mailer, "backend", None)
+    if mailer is None or getattr(_mailer, "key", None) != key:
+        if mailer is not None:
+            _quietly_close(mailer)
+        mailer = mailers["default"]
+        _mailer.backend, _mailer.key = mailer, key
+    session = getattr(mailer, "connection", None)
+    if session is not None:
+        try:
+            alive = session.noop()[0] == 250
+        except Exception:
+            alive = False
+        if not alive:
+            _quietly_close(mailer)
+    try:
+        mailer.open()
+        mailer.send_messages([message])
+    except Exception:
+        _quietly_close(mailer)
+        raise
+
+
 @task()
 def send_outbound_task(outbound_id: int) -> str:
     return send_outbound(outbound_id)
@@ -420,7 +458,7 @@ def send_outbound(outbound_id: int) -> str:
     if not claimed:
         return outbound.state
     try:
-        compose(outbound).send(using="default")
+        _deliver(compose(outbound))
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:5000]
         log.warning(
