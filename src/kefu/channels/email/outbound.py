@@ -398,6 +398,9 @@ def compose(outbound: OutboundMessage) -> EmailMultiAlternatives:
 
 
 _mailer = threading.local()
+# Some providers refuse more messages per connection than this (QQ, Exchange): start a new
+# session before reaching it.
+MAX_PER_SESSION = 50
 
 
 def _quietly_close(mailer: object) -> None:
@@ -420,14 +423,17 @@ def _deliver(message: EmailMultiAlternatives) -> None:
     session = getattr(mailer, "connection", None)
     if session is not None:
         try:
-            alive = session.noop()[0] == 250
+            alive = session.noop()[0] == 250 and _mailer.sent < MAX_PER_SESSION
         except Exception:
             alive = False
         if not alive:
             _quietly_close(mailer)
+    if getattr(mailer, "connection", None) is None:
+        _mailer.sent = 0
     try:
         mailer.open()
         mailer.send_messages([message])
+        _mailer.sent += 1
     except Exception:
         _quietly_close(mailer)
         raise
