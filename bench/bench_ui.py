@@ -52,6 +52,7 @@ def measure(name: str, fn: Any, runs: int) -> tuple[str, float, float, float, in
 
 
 def bench_pages(runs: int, comments: int) -> list[tuple[str, float, float, float, int]]:
+    from django.core.cache import cache
     from django.test import Client
     from django.urls import reverse
 
@@ -71,17 +72,40 @@ def bench_pages(runs: int, comments: int) -> list[tuple[str, float, float, float
             assert response.status_code == 200, (url, response.status_code)
             return response.content
 
-        for view in visible_views(user).filter(active=True).order_by("position", "title"):
+        def next_of(view: Any, user: Any, client: Client = client) -> Any:
+            """The j key on the 30th ticket of the view: the server finds the 31st."""
+            from kefu.tickets import actions
+
+            last = actions.view_tickets(view, user=user).values_list("id", flat=True)[29]
+            url = reverse("tickets:neighbour", args=[last]) + f"?view={view.pk}&pos=29&step=1"
+
+            def go() -> Any:
+                response = client.get(url)
+                assert response.status_code == 302, (url, response.status_code)
+                return response["Location"]
+
+            return go
+
+        views = list(visible_views(user).filter(active=True).order_by("position", "title"))
+        for view in views:
             url = reverse("tickets:view", args=[view.pk])
             timings.append(
                 measure(f"{label} — view list: {view.title}", lambda u=url: get(u), runs)
             )
         timings.append(
-            measure(
-                f"{label} — sidebar counts (every view)",
-                lambda: get(reverse("tickets:view_counts")),
-                max(5, runs // 5),
-            )
+            measure(f"{label} — next ticket (j), end of page 1", next_of(views[0], user), runs)
+        )
+        counts = reverse("tickets:view_counts")
+
+        def uncached(u: str = counts) -> Any:
+            cache.clear()
+            return get(u)
+
+        timings.append(
+            measure(f"{label} — sidebar counts, first poll (computed)", uncached, max(5, runs // 5))
+        )
+        timings.append(
+            measure(f"{label} — sidebar counts, next polls (cached)", lambda u=counts: get(u), runs)
         )
         page = reverse("tickets:ticket", args=[ticket.pk])
         timings.append(

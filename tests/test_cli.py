@@ -350,3 +350,18 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_migrate_on_sqlite_leaves_planner_statistics(tmp_path):
+    # given: a fresh data dir; when: kefu migrate applies the migrations
+    data_dir = tmp_path / "data"
+    subprocess.run(
+        [sys.executable, "-m", "kefu.cli", "migrate"],
+        env=kefu_env(data_dir),
+        capture_output=True,
+        check=True,
+        timeout=180,
+    )
+    # then: ANALYZE ran (a table rebuilt by a migration would otherwise have no statistics)
+    tables = query(data_dir / "kefu.sqlite3", "SELECT DISTINCT tbl FROM sqlite_stat1")
+    assert ("tickets_customstatus",) in tables

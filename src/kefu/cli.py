@@ -68,7 +68,14 @@ def _require_migrated() -> None:
 def _migrate(*, verbosity: int) -> None:
     from django.core.management import call_command
 
+    from kefu.core.tasks import analyze
+
+    pending = _unapplied_migrations()
     call_command("migrate", interactive=False, verbosity=verbosity)
+    if pending:
+        # A migration that rebuilds a SQLite table drops its planner statistics; without
+        # them list pages pick poor indexes until the daily ANALYZE (no-op elsewhere).
+        analyze()
 
 
 def _describe_validation_error(exc: ValidationError) -> str:

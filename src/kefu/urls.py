@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("kefu.channels.email.urls")),
     path("", include("kefu.web.urls")),
     path("", include("kefu.crm.urls")),
+    path("", include("kefu.sla.urls")),
 ]

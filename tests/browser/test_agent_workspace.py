@@ -183,3 +183,21 @@ def test_the_ticket_page_works_on_a_phone(phone_page, live_server, personas):
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     screenshot(phone_page, "agent-ticket-phone")
+
+
+def test_j_and_k_move_through_the_whole_view_across_pages(page, live_server, personas):
+    view = create_view(actor=personas.admin, title="未解决 Unsolved", conditions=UNSOLVED)
+    for i in range(32):
+        create_ticket(actor=personas.bob, data=TicketData(subject=f"工单 Ticket {i:02d}"),
+                      comment=NewComment(body="请帮忙。"))  # fmt: skip
+    sign_in(page, live_server, personas.alice)
+    page.goto(reverse("tickets:view", args=[view.pk]) + "?sort=subject&order=asc")
+
+    page.get_by_role("link", name="工单 Ticket 29").click()  # the last row of page one
+    expect(page.get_by_role("heading", name="工单 Ticket 29")).to_be_visible()
+    page.keyboard.press("j")
+    expect(page.get_by_role("heading", name="工单 Ticket 30")).to_be_visible()
+    page.keyboard.press("k")
+    expect(page.get_by_role("heading", name="工单 Ticket 29")).to_be_visible()
+    page.get_by_role("link", name="Back to the view").click()
+    expect(page.get_by_role("link", name="工单 Ticket 29")).to_be_visible()

@@ -156,3 +156,47 @@ def test_tickets_that_came_by_email_get_the_email_channels_acknowledgement_only(
         comment=NewComment(body="b"),
     )
     assert notifications(ticket) == []
+
+
+def test_every_default_rule_round_trips_through_the_builder_unchanged(installed):
+    from django.http import QueryDict
+
+    from kefu.rules import builder
+    from kefu.rules.automations import check_automation
+    from kefu.rules.conditions import parse_trigger_conditions
+    from kefu.rules.rule_actions import bind_actions
+
+    rules = [(builder.trigger_kind(), t) for t in Trigger.objects.all()]
+    rules += [(builder.automation_kind(), a) for a in Automation.objects.all()]
+    assert len(rules) >= 5  # the defaults of the data migrations
+    from django.test import Client
+    from django.urls import reverse
+
+    personas, _tiers = installed
+    client = Client()
+    client.force_login(personas.admin)
+    for kind, rule in rules:
+        # the edit page renders
+        url = "rules:edit_trigger" if kind.name == "trigger" else "rules:edit_automation"
+        assert client.get(reverse(url, args=[rule.pk])).status_code == 200
+        # and what its rows post is the stored rule, values as text
+        rows = builder.rows_from_rules(kind, rule.conditions, rule.actions)
+        data = QueryDict(mutable=True)
+        for group in ("all", "any", "actions"):
+            for row in rows[group]:
+                data[f"{row.name}-field"] = row.field
+                data[f"{row.name}-operator"] = row.operator
+                for index, (_widget, value) in enumerate(row.widgets):
+                    data[f"{row.name}-value" + (f"_{index}" if index else "")] = value
+        posted = builder.read_rules(kind, data)
+        for group in ("all", "any"):
+            stored = rule.conditions.get(group) or []
+            assert [(c["field"], c["operator"]) for c in posted.conditions[group]] == [
+                (c["field"], c["operator"]) for c in stored
+            ]
+        assert [a["field"] for a in posted.actions] == [a["field"] for a in rule.actions]
+        if kind.name == "trigger":
+            parse_trigger_conditions(posted.conditions)
+            bind_actions(posted.actions)
+        else:
+            check_automation(posted.conditions, posted.actions)

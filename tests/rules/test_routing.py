@@ -205,3 +205,29 @@ def test_two_tickets_routed_at_the_same_moment_do_not_overload_an_agent():
         thread.join()
     assert errors == []
     assert Ticket.objects.filter(assignee=p.alice).count() == 1
+
+
+def test_draining_a_queue_in_batches_takes_turns_respects_capacity_and_audits(team, monkeypatch):
+    from kefu.rules import routing
+    from kefu.tickets.models import AuditEvent
+
+    p, dan, eve = team
+    for agent in (p.alice, dan, eve):
+        rules.set_agent_availability(actor=agent, agent=agent, availability="away")
+    rules.set_group_routing(actor=p.admin, group=p.support, mode="round_robin")
+    queued = [new_ticket(p, f"queued {n}") for n in range(7)]
+    monkeypatch.setattr(routing, "DRAIN_CHUNK", 2)  # several chunks
+    for agent in (p.alice, dan, eve):
+        rules.update_agent_routing(actor=p.admin, agent=agent, capacity=2)
+        routing.AgentStatus.objects.filter(agent=agent).update(availability="online")
+    # when
+    routed = routing.drain_queue(p.support.pk)
+    # then: two each (capacity), in turns, the seventh waits
+    assert routed == 6
+    load = routing.loads([p.alice.pk, dan.pk, eve.pk])
+    assert sorted(load.values()) == [2, 2, 2]
+    assert [t.pk for t in waiting_tickets(p.support.pk)] == [queued[-1].pk]
+    assignments = AuditEvent.objects.filter(
+        audit__ticket__in=queued, audit__via_channel="rule", field_name="assignee_id"
+    )
+    assert assignments.count() == 6

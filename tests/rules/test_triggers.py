@@ -277,3 +277,31 @@ def test_a_trigger_that_cannot_apply_its_change_does_not_fail_the_update(persona
     )
     ticket.refresh_from_db()
     assert ticket.assignee is None  # Olga is not in Support: skipped, the ticket was created
+
+
+def test_compiled_triggers_know_which_updates_they_can_match(personas):
+    from kefu.rules.engine import active_triggers
+
+    trigger(personas, [{"field": "update_type", "operator": "is", "value": "Create"},
+                       {"field": "status", "operator": "changed_to", "value": "solved"},
+                       {"field": "group_id", "operator": "not_changed", "value": None}],
+            [{"field": "priority", "value": "high"}], title="gated")  # fmt: skip
+    trigger(personas, [{"field": "update_type", "operator": "is_not", "value": "Create"}],
+            [{"field": "priority", "value": "high"}], title="open")  # fmt: skip
+    compiled = {t.title: t for t in active_triggers()}
+    assert compiled["gated"].update_type == "Create"
+    assert compiled["gated"].needs_changed == {"status"}
+    assert compiled["open"].update_type is None
+    assert compiled["open"].needs_changed == frozenset()
+
+
+def test_a_change_made_by_an_earlier_trigger_lets_a_gated_trigger_fire(personas):
+    trigger(personas, [{"field": "priority", "operator": "changed_to", "value": "urgent"}],
+            [{"field": "current_tags", "value": "escalated"}], position=1)  # fmt: skip
+    trigger(personas, [{"field": "subject", "operator": "includes", "value": "fire"}],
+            [{"field": "priority", "value": "urgent"}], position=2)  # fmt: skip
+    ticket = new_ticket(personas)
+    update_ticket(ticket, actor=personas.alice, data=TicketData(subject="fire 着火"))
+    ticket.refresh_from_db()
+    assert ticket.priority == "urgent"
+    assert "escalated" in ticket.tags

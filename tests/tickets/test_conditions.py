@@ -435,6 +435,10 @@ def field_domains(pool: Pool) -> dict[str, list[Domain]]:
                  "updated_at", "requester_updated_at", "assignee_updated_at", "due_date",
                  "until_due_date"):  # fmt: skip
         domains[name] = [Domain(HOURS, hours)]
+    # Registered by the sla app (tests/sla/test_conditions.py runs them on tickets with SLAs;
+    # here every ticket has none, which must also agree).
+    domains["hours_until_next_sla_breach"] = [Domain(HOURS, hours)]
+    domains["sla_breached"] = [Domain(EQUALITY, (True, False, "true", "false"))]
     domains[f"custom_fields_{pool.product.pk}"] = [
         Domain(EQUALITY, ("phone", "laptop", "tablet", "", None)),
         Domain(PRESENCE, (None,)),

@@ -91,10 +91,12 @@ class GroupSpec:
     default: bool = False
 
 
+# The tier groups are the ones the rules app's data migration creates (rules/migrations/0002:
+# its escalation automations and complaint triggers point at them), so the demo reuses them.
 GROUPS = [
-    GroupSpec("tier1", "一线支持 Tier 1", "First answer on every request · 所有请求的第一响应",
+    GroupSpec("tier1", "Tier 1 一线支持", "First answer on every request · 所有请求的第一响应",
               default=True),
-    GroupSpec("tier2", "技术支持 Tier 2", "Accounts, logins, bugs, API and integrations · 技术问题"),
+    GroupSpec("tier2", "Tier 2 二线专家", "Accounts, logins, bugs, API and integrations · 技术问题"),
     GroupSpec("aftersales", "售后服务 After-sales", "Returns, repairs, warranty, complaints · 退换修"),
     GroupSpec("billing", "财务 Billing", "Invoices, payments, refunds to cards · 发票与付款"),
 ]  # fmt: skip

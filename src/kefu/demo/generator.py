@@ -123,11 +123,12 @@ def _say(stdout: TextIO | None, message: str) -> None:
 
 
 def _get_or_create_group(spec: GroupSpec) -> Group:
-    existing = Group.objects.filter(name__iexact=spec.name).first()
-    if existing is not None:
-        return existing
     # Only the first default: an instance that already has a default group keeps it.
     default = spec.default and not Group.objects.filter(default=True).exists()
+    existing = Group.objects.filter(name__iexact=spec.name).first()
+    if existing is not None:
+        # The tier groups come from the rules migration; the demo makes Tier 1 the default.
+        return accounts.update_group(existing, default=True) if default else existing
     return accounts.create_group(name=spec.name, description=spec.description, default=default)
 
 

@@ -74,6 +74,21 @@ def _trigger_rules(conditions: Any, actions: Any) -> tuple[dict[str, Any], list[
     return parsed.model_dump(), list(actions)
 
 
+def _change_rule(
+    rule: Trigger | Automation, *, title: str, position: int, active: bool, description: str
+) -> None:
+    """The attributes triggers and automations share (``UNSET``: leave as is); not saved."""
+    if title is not UNSET:
+        rule.title = _title(title)
+    if position is not UNSET:
+        rule.position = position
+    if active is not UNSET:
+        rule.active = bool(active)
+    if description is not UNSET:
+        rule.description = description or ""
+    rule.updated_at = clock.now()
+
+
 # --- Trigger categories -----------------------------------------------------------------------
 
 
@@ -181,8 +196,8 @@ def update_trigger(
 ) -> Trigger:
     """Change the given attributes of a trigger (the others stay)."""
     _check_admin(actor)
-    if title is not UNSET:
-        trigger.title = _title(title)
+    _change_rule(trigger, title=title, position=position, active=active,
+                 description=description)  # fmt: skip
     if conditions is not UNSET or actions is not UNSET:
         trigger.conditions, trigger.actions = _trigger_rules(
             trigger.conditions if conditions is UNSET else conditions,
@@ -190,13 +205,6 @@ def update_trigger(
         )
     if category is not UNSET:
         trigger.category = category
-    if position is not UNSET:
-        trigger.position = position
-    if active is not UNSET:
-        trigger.active = bool(active)
-    if description is not UNSET:
-        trigger.description = description or ""
-    trigger.updated_at = clock.now()
     trigger.save()
     rules_changed()
     return trigger
@@ -269,21 +277,15 @@ def update_automation(
     active: bool = UNSET,
     description: str = UNSET,
 ) -> Automation:
+    """Change the given attributes of an automation (the others stay)."""
     _check_admin(actor)
-    if title is not UNSET:
-        automation.title = _title(title)
+    _change_rule(automation, title=title, position=position, active=active,
+                 description=description)  # fmt: skip
     if conditions is not UNSET or actions is not UNSET:
         new_conditions = automation.conditions if conditions is UNSET else conditions
         new_actions = automation.actions if actions is UNSET else actions
         check_automation(new_conditions, new_actions)
         automation.conditions, automation.actions = dict(new_conditions), list(new_actions)
-    if position is not UNSET:
-        automation.position = position
-    if active is not UNSET:
-        automation.active = bool(active)
-    if description is not UNSET:
-        automation.description = description or ""
-    automation.updated_at = clock.now()
     automation.save()
     return automation
 

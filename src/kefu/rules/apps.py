@@ -44,6 +44,15 @@ class RulesConfig(AppConfig):
                 description=_("Business rules that run after every ticket change."),
             )
         )
+        register_section(
+            AdminSection(
+                key="automations",
+                title=_("Automations"),
+                url_name="rules:automations",
+                order=81,
+                description=_("Time-based rules checked every hour."),
+            )
+        )
         scheduler.register(
             "rules.retry_webhooks", every=dt.timedelta(minutes=1), task=tasks.retry_webhooks_task
         )

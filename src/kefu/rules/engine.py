@@ -8,6 +8,12 @@ undo each other stop after one round each; the cycle ends when a pass fires noth
 Change conditions ("status changed to solved") see the whole update: the person's change
 plus every change triggers made in this cycle. Compiled triggers are cached per process and
 reloaded when a trigger or ticket field changes (``rules_version``).
+
+Most triggers cannot match most updates: "ticket is created" never matches an update, and
+"status changed to solved" never matches an update that did not change the status. Each
+compiled trigger knows these necessary conditions (its ``all`` block's ``update_type is X``
+and ``<field> changed...`` entries), so it is rejected without evaluating its conditions
+(bench/RESULTS.md, "Business rules").
 """
 
 import threading
@@ -16,12 +22,12 @@ from dataclasses import dataclass
 from django.db import connection
 
 from kefu.core import clock
-from kefu.core.conditions import BoundConditions
+from kefu.core.conditions import BoundConditions, Op
 from kefu.tickets.choices import Channel
 from kefu.tickets.hooks import TicketChange
 from kefu.tickets.models import TicketField
 
-from .conditions import ChangeFacts, Subject, bind_trigger_conditions
+from .conditions import ChangeFacts, ChangeSpec, Subject, bind_trigger_conditions
 from .models import Trigger
 from .rule_actions import BoundAction, RuleContext, apply_actions, bind_actions, capture
 
@@ -32,6 +38,31 @@ class CompiledTrigger:
     title: str
     conditions: BoundConditions
     actions: list[BoundAction]
+    # Necessary conditions, checked before ``conditions`` (see the module docstring).
+    update_type: str | None = None  # "Create" | "Change" | None (either)
+    needs_changed: frozenset[str] = frozenset()
+
+    def may_match(self, facts: ChangeFacts) -> bool:
+        return all(facts.changed(name) for name in self.needs_changed)
+
+
+def _compile(trigger: Trigger) -> CompiledTrigger:
+    conditions = bind_trigger_conditions(trigger.conditions)
+    update_type = None
+    needs_changed = set()
+    for clause in conditions.all_of:
+        if clause.spec.name == "update_type" and clause.operator == Op.IS:
+            update_type = clause.value
+        elif isinstance(clause.spec, ChangeSpec) and clause.operator == Op.IS:
+            needs_changed.add(clause.spec.base.name)
+    return CompiledTrigger(
+        id=trigger.pk,
+        title=trigger.title,
+        conditions=conditions,
+        actions=bind_actions(trigger.actions),
+        update_type=update_type,
+        needs_changed=frozenset(needs_changed),
+    )
 
 
 _lock = threading.Lock()
@@ -68,14 +99,7 @@ def active_triggers() -> list[CompiledTrigger]:
     compiled = []
     for trigger in Trigger.objects.filter(active=True).select_related("category"):
         try:
-            compiled.append(
-                CompiledTrigger(
-                    id=trigger.pk,
-                    title=trigger.title,
-                    conditions=bind_trigger_conditions(trigger.conditions),
-                    actions=bind_actions(trigger.actions),
-                )
-            )
+            compiled.append(_compile(trigger))
         except Exception:  # noqa: S112 - a broken stored rule must not block updates
             continue
     with _lock:
@@ -94,6 +118,7 @@ def run_triggers(change: TicketChange) -> None:
     if not triggers:
         return
     facts = ChangeFacts.of(change)
+    triggers = [t for t in triggers if t.update_type in (None, facts.update_type)]
     ticket = change.ticket
     actor = change.actor
     context = {"current_user": actor.pk if actor is not None else None}
@@ -102,10 +127,11 @@ def run_triggers(change: TicketChange) -> None:
     restart = True
     while restart:
         restart = False
+        subject = Subject(ticket, facts)
         for trigger in triggers:
-            if trigger.id in fired:
+            if trigger.id in fired or not trigger.may_match(facts):
                 continue
-            if not trigger.conditions.matches(Subject(ticket, facts), now=now, context=context):
+            if not trigger.conditions.matches(subject, now=now, context=context):
                 continue
             fired.add(trigger.id)
             applied = apply_actions(

@@ -7,7 +7,7 @@ SQLite — ``_json`` and ``_dt`` even that out.
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.utils.dateparse import parse_datetime
@@ -53,14 +53,22 @@ def policies() -> list[tuple[Any, ...]]:
     return [(r[0], r[1], r[2], r[3], _json(r[4]), _json(r[5])) for r in rows]
 
 
-def ticket_context(
-    ticket_id: int, group_id: int | None
-) -> tuple[bool, int | None, int | None, str]:
-    """(has a state row, its policy id, the schedule id to use, that schedule's revision).
+class TicketContext(NamedTuple):
+    has_state: bool
+    policy_id: int | None
+    schedule_id: int | None
+    revision: str
+    next_breach_at: dt.datetime | None
+    breached: bool
+
+
+def ticket_context(ticket_id: int, group_id: int | None) -> TicketContext:
+    """The ticket's state row (whether there is one, its policy, next breach, breached) and
+    the schedule to use with its revision.
 
     The schedule: the ticket's override, else its group's, else the default (or the first)."""
     rows = _fetch(
-        "SELECT st.ticket_id, st.policy_id, sc.id, sc.revision "
+        "SELECT st.ticket_id, st.policy_id, sc.id, sc.revision, st.next_breach_at, st.breached "
         "FROM (SELECT 1 AS one) AS base "
         "LEFT JOIN sla_slaticketstate st ON st.ticket_id = %s "
         "LEFT JOIN sla_schedule sc ON sc.id = COALESCE("
@@ -69,29 +77,83 @@ def ticket_context(
         "  (SELECT id FROM sla_schedule ORDER BY is_default DESC, id LIMIT 1))",
         [ticket_id, group_id],
     )
-    has_state, policy_id, schedule_id, revision = rows[0]
-    return has_state is not None, policy_id, schedule_id, revision or ""
+    has_state, policy_id, schedule_id, revision, next_breach_at, breached = rows[0]
+    return TicketContext(
+        has_state is not None, policy_id, schedule_id, revision or "", _dt(next_breach_at),
+        bool(breached),
+    )  # fmt: skip
+
+
+def open_deadlines(ticket_ids: list[int]) -> list[tuple[Any, ...]]:
+    """The deadlines still to meet of many tickets, in one query (badges on a list page):
+    ``(ticket id, metric, stage, business_hours, breach_at, schedule id, revision)`` for each
+    active, or breached and unfulfilled, metric — with the schedule ``ticket_context`` picks."""
+    if not ticket_ids:
+        return []
+    marks = ", ".join("%s" for _ in ticket_ids)
+    rows = _fetch(
+        "SELECT m.ticket_id, m.metric, m.stage, m.business_hours, m.breach_at, sc.id, "  # noqa: S608 - placeholders only
+        "sc.revision FROM sla_slametricstate m "
+        "JOIN tickets_ticket t ON t.id = m.ticket_id "
+        "LEFT JOIN sla_slaticketstate st ON st.ticket_id = m.ticket_id "
+        "LEFT JOIN sla_schedule sc ON sc.id = COALESCE("
+        "  st.schedule_override_id,"
+        "  (SELECT schedule_id FROM sla_groupschedule g WHERE g.group_id = t.group_id),"
+        "  (SELECT id FROM sla_schedule ORDER BY is_default DESC, id LIMIT 1)) "
+        f"WHERE m.ticket_id IN ({marks}) AND m.stage IN ('active', 'breached') "
+        "AND m.fulfilled_at IS NULL AND m.breach_at IS NOT NULL",
+        list(ticket_ids),
+    )
+    return [
+        (ticket_id, metric, stage, bool(business), _dt(breach_at), schedule_id, revision or "")
+        for ticket_id, metric, stage, business, breach_at, schedule_id, revision in rows
+    ]
+
+
+_HISTORY_SQL = (
+    "SELECT a.ticket_id, e.audit_id, a.created_at, e.type, e.field_name, e.value, c.public, "
+    "u.role "
+    "FROM tickets_auditevent e "
+    "JOIN tickets_audit a ON a.id = e.audit_id "
+    "LEFT JOIN tickets_comment c ON c.id = e.comment_id "
+    "LEFT JOIN accounts_user u ON u.id = c.author_id "
+    "WHERE {where} AND ("
+    "  (e.type IN ('Create', 'Change') AND e.field_name IN "
+    "   ('status', 'priority', 'group_id', 'assignee_id'))"
+    "  OR e.type = 'Comment' OR e.type = %s) "
+    "ORDER BY a.ticket_id, a.created_at, e.audit_id, e.id"
+)
 
 
 def moments(ticket_id: int) -> list[Moment]:
     """The ticket's history, one Moment per audit: status, priority, group and assignee
     values, public comments with their author's role, the SLA policy the engine applied."""
+    rows = _fetch(_HISTORY_SQL.format(where="a.ticket_id = %s"), [ticket_id, AUDIT_POLICY])
+    return _moments(rows)
+
+
+def moments_many(ticket_ids: list[int]) -> dict[int, list[Moment]]:
+    """``moments`` of many tickets in one query."""
+    if not ticket_ids:
+        return {}
     rows = _fetch(
-        "SELECT e.audit_id, a.created_at, e.type, e.field_name, e.value, c.public, u.role "
-        "FROM tickets_auditevent e "
-        "JOIN tickets_audit a ON a.id = e.audit_id "
-        "LEFT JOIN tickets_comment c ON c.id = e.comment_id "
-        "LEFT JOIN accounts_user u ON u.id = c.author_id "
-        "WHERE a.ticket_id = %s AND ("
-        "  (e.type IN ('Create', 'Change') AND e.field_name IN "
-        "   ('status', 'priority', 'group_id', 'assignee_id'))"
-        "  OR e.type = 'Comment' OR e.type = %s) "
-        "ORDER BY a.created_at, e.audit_id, e.id",
-        [ticket_id, AUDIT_POLICY],
+        _HISTORY_SQL.format(where=f"a.ticket_id IN ({_marks(ticket_ids)})"),
+        [*ticket_ids, AUDIT_POLICY],
     )
+    grouped: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(row)
+    return {ticket_id: _moments(items) for ticket_id, items in grouped.items()}
+
+
+def _marks(values: list[Any]) -> str:
+    return ", ".join("%s" for _ in values)
+
+
+def _moments(rows: list[tuple[Any, ...]]) -> list[Moment]:
     result: list[Moment] = []
     current: dict[str, Any] | None = None
-    for audit_id, created_at, type_, field_name, value, public, role in rows:
+    for _ticket_id, audit_id, created_at, type_, field_name, value, public, role in rows:
         if current is None or current["audit_id"] != audit_id:
             if current is not None:
                 result.append(Moment(**current))
@@ -121,25 +183,101 @@ def moments(ticket_id: int) -> list[Moment]:
     return result
 
 
+def ticket_contexts(tickets: list[tuple[int, int | None]]) -> dict[int, TicketContext]:
+    """``ticket_context`` of many ``(ticket id, group id)`` in one query."""
+    if not tickets:
+        return {}
+    groups = {ticket_id: group_id for ticket_id, group_id in tickets}
+    ids = list(groups)
+    rows = _fetch(
+        "SELECT t.id, st.ticket_id, st.policy_id, sc.id, sc.revision, st.next_breach_at, "  # noqa: S608 - placeholders only
+        "st.breached FROM tickets_ticket t "
+        "LEFT JOIN sla_slaticketstate st ON st.ticket_id = t.id "
+        "LEFT JOIN sla_schedule sc ON sc.id = COALESCE("
+        "  st.schedule_override_id,"
+        "  (SELECT schedule_id FROM sla_groupschedule g WHERE g.group_id = t.group_id),"
+        "  (SELECT id FROM sla_schedule ORDER BY is_default DESC, id LIMIT 1)) "
+        f"WHERE t.id IN ({_marks(ids)})",
+        ids,
+    )
+    result = {}
+    for ticket_id, has_state, policy_id, schedule_id, revision, next_breach_at, breached in rows:
+        result[ticket_id] = TicketContext(
+            has_state is not None,
+            policy_id,
+            schedule_id,
+            revision or "",
+            _dt(next_breach_at),
+            bool(breached),
+        )
+    return result
+
+
 STATE_COLUMNS = (
-    "id", "metric", "instance_id", "policy_id", "stage", "target_minutes", "business_hours",
+    "id", "ticket_id", "warned_at", "breach_recorded_at", "metric", "instance_id", "policy_id",
+    "stage", "target_minutes", "business_hours",
     "started_at", "resumed_at", "elapsed_minutes", "breach_at", "warn_at", "fulfilled_at",
 )  # fmt: skip
-_DATETIMES = {"started_at", "resumed_at", "breach_at", "warn_at", "fulfilled_at"}
+_DATETIMES = {"started_at", "resumed_at", "breach_at", "warn_at", "fulfilled_at", "warned_at",
+              "breach_recorded_at"}  # fmt: skip
 
 
 def metric_states(ticket_id: int) -> dict[str, dict[str, Any]]:
-    rows = _fetch(
-        f"SELECT {', '.join(STATE_COLUMNS)} FROM sla_slametricstate WHERE ticket_id = %s",  # noqa: S608 - constant columns
-        [ticket_id],
+    return metric_states_many([ticket_id]).get(ticket_id, {})
+
+
+def metric_states_many(ticket_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
+    """{ticket id: {metric: the stored SlaMetricState row as a dict}}, one query."""
+    if not ticket_ids:
+        return {}
+    sql = (
+        f"SELECT {', '.join(STATE_COLUMNS)} FROM sla_slametricstate "  # noqa: S608 - constants
+        f"WHERE ticket_id IN ({_marks(ticket_ids)})"
     )
-    result = {}
+    rows = _fetch(sql, list(ticket_ids))
+    result: dict[int, dict[str, dict[str, Any]]] = {}
     for row in rows:
         values = dict(zip(STATE_COLUMNS, row, strict=True))
         for name in _DATETIMES:
             values[name] = _dt(values[name])
         values["business_hours"] = bool(values["business_hours"])
-        result[values["metric"]] = values
+        result.setdefault(values["ticket_id"], {})[values["metric"]] = values
+    return result
+
+
+def metric_event_keys_many(
+    ticket_ids: list[int],
+) -> dict[int, set[tuple[str, int, str, dt.datetime]]]:
+    if not ticket_ids:
+        return {}
+    rows = _fetch(
+        "SELECT ticket_id, metric, instance_id, type, time FROM sla_ticketmetricevent "  # noqa: S608 - placeholders only
+        f"WHERE ticket_id IN ({_marks(ticket_ids)})",
+        list(ticket_ids),
+    )
+    result: dict[int, set[tuple[str, int, str, dt.datetime]]] = {}
+    for ticket_id, m, i, t, time in rows:
+        result.setdefault(ticket_id, set()).add((m, i, t, _dt(time)))  # type: ignore[arg-type]
+    return result
+
+
+def metric_sets_many(ticket_ids: list[int], columns: tuple[str, ...]) -> dict[int, dict[str, Any]]:
+    if not ticket_ids:
+        return {}
+    rows = _fetch(
+        f"SELECT ticket_id, id, {', '.join(columns)} FROM sla_ticketmetricset "  # noqa: S608 - constant columns
+        f"WHERE ticket_id IN ({_marks(ticket_ids)})",
+        list(ticket_ids),
+    )
+    result = {}
+    for row in rows:
+        values = dict(zip(("id", *columns), row[1:], strict=True))
+        for name, value in values.items():
+            if name.endswith("_at"):
+                values[name] = _dt(value)
+            elif name == "first_contact_resolution":
+                values[name] = bool(value)
+        result[row[0]] = values
     return result
 
 

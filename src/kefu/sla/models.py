@@ -162,6 +162,12 @@ class SlaTicketState(models.Model):
     schedule_override = models.ForeignKey(
         Schedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Kept by the evaluation, for views and rules: the earliest ``breach_at`` of the metrics
+    # still to be fulfilled (active, or breached and not yet fulfilled), and whether one of
+    # them is breached. Views sort on it ("Next SLA breach") and filter "breaches within N
+    # hours"; automations read "hours until next SLA breach".
+    next_breach_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    breached = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=clock.now)
 
     def __str__(self) -> str:
@@ -285,3 +291,24 @@ class TicketMetricSet(ObjectIdModel):
 
     def __str__(self) -> str:
         return f"Metrics of #{self.ticket_id}"
+
+
+class SlaReevaluation(models.Model):
+    """One run of the background re-evaluation of open tickets (after a policy change), with
+    its progress: the admin's policies page shows the latest one."""
+
+    reason = models.CharField(max_length=255, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=clock.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.done}/{self.total}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.done / self.total)

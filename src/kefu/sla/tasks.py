@@ -10,8 +10,21 @@ def record_due() -> int:
 
 
 @task()
-def reevaluate_open_tickets() -> int:
-    """Re-evaluate every open ticket's SLA after a policy change (batched; idempotent)."""
+def reevaluate_open_tickets(policy_id: int | None = None) -> int:
+    """Re-evaluate open tickets' SLAs after a policy change (batched; idempotent): those the
+    change of ``policy_id`` can affect, or all (None). Its progress is an ``SlaReevaluation``
+    row, shown on the admin's policies page."""
     from .actions import reevaluate_tickets
+    from .actions.policies import tickets_affected_by
+    from .progress import Tracker
 
-    return reevaluate_tickets(open_only=True)
+    tracker = Tracker("policy change" if policy_id is None else f"policy {policy_id} changed")
+    done = reevaluate_tickets(
+        open_only=True,
+        progress=tracker,
+        only=None if policy_id is None else tickets_affected_by(policy_id),
+        # Ticket metrics do not depend on policies (they are kept on every update).
+        ticket_metrics=False,
+    )
+    tracker.finish(done)
+    return done

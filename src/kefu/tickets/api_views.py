@@ -1,8 +1,10 @@
 """Views and macros: CRUD, a view's tickets and count, and what a macro would do."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
@@ -79,18 +81,30 @@ def _view_changes(envelope: ViewInEnvelope) -> dict[str, Any]:
     return changes
 
 
+def _list_rules(
+    request: HttpRequest,
+    rows: QuerySet[Any],
+    *,
+    active: bool | None,
+    key: str,
+    to_json: Callable[[HttpRequest, Any], dict[str, Any]],
+) -> HttpResponse:
+    """A page of views or macros (already scoped to what the caller sees), in their order."""
+    if active is not None:
+        rows = rows.filter(active=active)
+    return paginate(
+        request,
+        rows,
+        key=key,
+        serialize=lambda page: [to_json(request, row) for row in page],
+        ordering=("position", "id"),
+    )
+
+
 @router.get("views", response=ViewList, exclude_unset=True, summary="List views")
 def list_views(request: HttpRequest, active: bool | None = None) -> HttpResponse:
     views = access.visible_views(current_user(request))
-    if active is not None:
-        views = views.filter(active=active)
-    return paginate(
-        request,
-        views,
-        key="views",
-        serialize=lambda rows: [view_json(request, v) for v in rows],
-        ordering=("position", "id"),
-    )
+    return _list_rules(request, views, active=active, key="views", to_json=view_json)
 
 
 @router.get("views/{int:view_id}", response=ViewEnvelope, summary="Show a view")
@@ -171,15 +185,7 @@ def _macro_changes(envelope: MacroInEnvelope) -> dict[str, Any]:
 @router.get("macros", response=MacroList, exclude_unset=True, summary="List macros")
 def list_macros(request: HttpRequest, active: bool | None = None) -> HttpResponse:
     macros = access.visible_macros(current_user(request))
-    if active is not None:
-        macros = macros.filter(active=active)
-    return paginate(
-        request,
-        macros,
-        key="macros",
-        serialize=lambda rows: [macro_json(request, m) for m in rows],
-        ordering=("position", "id"),
-    )
+    return _list_rules(request, macros, active=active, key="macros", to_json=macro_json)
 
 
 @router.get("macros/{int:macro_id}", response=MacroEnvelope, summary="Show a macro")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import attachments, history, lists, new, ticket
+from .views import attachments, history, lists, nav, new, ticket
 
 app_name = "tickets"
 urlpatterns = [
@@ -19,4 +19,5 @@ urlpatterns = [
     path("agent/tickets/<int:ticket_id>/", ticket.ticket_page, name="ticket"),
     path("agent/tickets/<int:ticket_id>/presence/", ticket.ticket_presence, name="presence"),
     path("agent/tickets/<int:ticket_id>/history/", history.ticket_history, name="history"),
+    path("agent/tickets/<int:ticket_id>/neighbour/", nav.neighbour, name="neighbour"),
 ]

@@ -94,12 +94,38 @@ def test_sidebar_counts_each_view(agent, personas, unsolved_view):
     assert 'aria-current="page"' in html
 
 
+def test_sidebar_counts_are_cached_until_a_ticket_changes(
+    agent, personas, unsolved_view, django_assert_num_queries
+):
+    make_ticket(personas)
+    url = reverse("tickets:view_counts")
+    assert ">1</span>" in agent.get(url).content.decode()
+    # cached: no COUNT on the next poll (session, user, groups, views, stamp, branding)
+    with django_assert_num_queries(6) as ctx:
+        assert ">1</span>" in agent.get(url).content.decode()
+    assert not any("COUNT(" in q["sql"] for q in ctx.captured_queries)
+    ticket = make_ticket(personas)
+    assert ">2</span>" in agent.get(url).content.decode()
+    update_ticket(ticket, actor=personas.alice, data=TicketData(status="solved"))
+    assert ">1</span>" in agent.get(url).content.decode()
+
+
+def test_sidebar_counts_are_per_agent(client, personas, unsolved_view):
+    billing = accounts.create_group(name="Billing")
+    make_ticket(personas, "Invoice question", group=billing)
+    client.force_login(personas.admin)
+    assert ">1</span>" in client.get(reverse("tickets:view_counts")).content.decode()
+    client.force_login(personas.alice)
+    assert ">0</span>" in client.get(reverse("tickets:view_counts")).content.decode()
+
+
 def test_view_list_queries_do_not_grow_with_tickets(
     agent, personas, unsolved_view, django_assert_max_num_queries
 ):
     for i in range(40):
         make_ticket(personas, f"Ticket {i}", assignee=personas.alice, priority="high")
-    with django_assert_max_num_queries(10):  # + 1: the branding (web.admin context processor)
+    # + 1: the branding (web.admin context processor); + 1: the SLA badges of the whole page
+    with django_assert_max_num_queries(11):
         response = agent.get(reverse("tickets:view", args=[unsolved_view.pk]))
     assert response.status_code == 200
 

@@ -301,3 +301,21 @@ def test_a_bad_logo_is_refused_next_to_the_logo_field(admin, db):
     assert response.status_code == 400
     assert 'id="id_logo_error"' in response.content.decode()
     assert not AccountSettings.load().logo
+
+
+@pytest.mark.parametrize(
+    "url_name", ["web_admin:index", "rules:triggers", "sla:policies", "sla:schedules"]
+)
+def test_admin_pages_of_every_app_show_one_current_admin_link(client, personas, url_name):
+    client.force_login(personas.admin)
+    html = client.get(reverse(url_name)).content.decode()
+    topbar = html[html.index('class="topbar__nav"') : html.index("</nav>")]
+    assert topbar.count("Admin settings") == 1
+    assert 'aria-current="page">Admin settings' in topbar
+
+
+def test_agent_pages_link_to_the_admin_settings_without_marking_them_current(client, personas):
+    client.force_login(personas.admin)
+    html = client.get(reverse("web:agent_home"), follow=True).content.decode()
+    topbar = html[html.index('class="topbar__nav"') : html.index("</nav>")]
+    assert topbar.count("Admin settings") == 1 and "aria-current" not in topbar

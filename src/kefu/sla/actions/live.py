@@ -19,15 +19,16 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
+from django.db.models import Q
 
 from kefu.core import clock
 from kefu.core.conditions import BoundConditions, bind
 from kefu.tickets import hooks
-from kefu.tickets.actions.audit import AuditWriter
+from kefu.tickets.actions import Event, record_events
 from kefu.tickets.choices import Channel
 from kefu.tickets.conditions import ticket_conditions
-from kefu.tickets.models import Audit, AuditEvent, Ticket
+from kefu.tickets.models import Audit, Ticket
 
 from .. import business_time, fastread
 from ..choices import AUDIT_BREACH, AUDIT_POLICY, AUDIT_WARNING, Stage
@@ -121,28 +122,25 @@ def write_sla_events(
     at: dt.datetime | None = None,
 ) -> None:
     """Add SLA audit events ``(type, field_name, value, previous_value)`` to ``audit`` (the
-    change being made) or to a new audit by the system. The caller holds the transaction."""
-    events = list(events)
-    if not events:
-        return
-    if audit is not None:
-        AuditEvent.objects.bulk_create(
-            [
-                AuditEvent(audit=audit, type=t, field_name=f, value=v, previous_value=p)
-                for t, f, v, p in events
-            ]
-        )
-        return
-    writer = AuditWriter(
+    change being made) or to a new audit by the system, through the tickets app's
+    ``record_events`` (no ticket hooks run, ``updated_at`` does not move)."""
+    record_events(
         ticket,
-        author=None,
+        [Event(type=t, field_name=f, value=v, previous_value=p) for t, f, v, p in events],
+        actor=None,
         via_channel=Channel.SYSTEM,
         via_source={"rel": "sla"},
-        created_at=at or clock.now(),
+        at=at or clock.now(),
+        audit=audit,
     )
-    for type_, field_name, value, previous in events:
-        writer.other(type_, field_name=field_name, value=value, previous_value=previous)
-    writer.save()
+
+
+def write_sla_events_many(
+    items: Sequence[tuple[Ticket, Sequence[tuple[str, str, Any, Any]]]], *, at: dt.datetime
+) -> None:
+    """``write_sla_events`` for many tickets (the policy audits of a re-evaluation batch)."""
+    for ticket, events in items:
+        write_sla_events(ticket, events, at=at)
 
 
 # --- Evaluate -----------------------------------------------------------------------------------
@@ -161,47 +159,25 @@ def evaluate_ticket(
     """Re-evaluate ``ticket``'s SLAs and store the result (see the module docstring).
 
     ``audit``: the change being made, which records a change of policy (else a system audit
-    does). Runs in the caller's transaction; cheap enough for every ticket update."""
-    now = now or clock.now()
-    if ticket.deleted_at is not None:
-        SlaMetricState.objects.filter(ticket=ticket).delete()
-        return None
-    policies = _policies()
-    has_state, state_policy, schedule_id, revision = fastread.ticket_context(
-        ticket.pk, ticket.group_id
+    does). Runs in the caller's transaction; cheap enough for every ticket update (six reads,
+    writes only what changed)."""
+    return evaluate_tickets([ticket], now=now, audit=audit).get(ticket.pk)
+
+
+def next_breach(result: Replay) -> tuple[dt.datetime | None, bool]:
+    """The earliest deadline still to meet (active, or breached and not fulfilled) and
+    whether one of those is breached — ``SlaTicketState.next_breach_at`` / ``breached``."""
+    pending = [
+        state
+        for state in result.states.values()
+        if state.stage in (Stage.ACTIVE, Stage.BREACHED)
+        and state.fulfilled_at is None
+        and state.breach_at is not None
+    ]
+    return (
+        min((state.breach_at for state in pending), default=None),  # type: ignore[type-var]
+        any(state.stage == Stage.BREACHED for state in pending),
     )
-    moments = fastread.moments(ticket.pk)
-    if not moments:
-        return None  # an imported ticket without history
-    recorded = next((m.policy_id for m in reversed(moments) if m.policy_set), None)
-    matched = matching_policy(ticket, policies, now)
-    if matched != recorded:
-        write_sla_events(
-            ticket,
-            [
-                (
-                    AUDIT_POLICY,
-                    "sla_policy",
-                    _policy_ref(policies, matched),
-                    _policy_ref(policies, recorded),
-                )
-            ],
-            audit=audit,
-            at=now,
-        )
-        moments = _with_policy(moments, matched, audit, now)
-    schedule = compiled_by_id(schedule_id, revision)
-    result = replay(
-        moments, policies={p.info.id: p.info for p in policies}, schedule=schedule, now=now
-    )
-    if not has_state:
-        SlaTicketState.objects.create(ticket=ticket, policy_id=matched, updated_at=now)
-    elif state_policy != matched:
-        SlaTicketState.objects.filter(ticket=ticket).update(policy_id=matched, updated_at=now)
-    _store_states(ticket, result, now)
-    _store_metric_events(ticket, result)
-    _store_ticket_metrics(ticket, compute(moments, schedule=schedule), now)
-    return result
 
 
 def _with_policy(
@@ -230,47 +206,6 @@ _STATE_FIELDS = (
 )
 
 
-def _store_states(ticket: Ticket, result: Replay, now: dt.datetime) -> None:
-    existing = fastread.metric_states(ticket.pk)
-    stale = [row["id"] for metric, row in existing.items() if metric not in result.states]
-    if stale:
-        SlaMetricState.objects.filter(pk__in=stale).delete()
-    for metric, state in result.states.items():
-        values = {name: getattr(state, name) for name in _STATE_FIELDS}
-        row = existing.get(metric)
-        if row is None:
-            SlaMetricState.objects.create(ticket=ticket, metric=metric, updated_at=now, **values)
-            continue
-        changed = {name: value for name, value in values.items() if row[name] != value}
-        if not changed:
-            continue
-        # A new deadline (or a new instance) gets its own warning and breach events.
-        if "breach_at" in changed or "instance_id" in changed:
-            changed["breach_recorded_at"] = None
-        if "warn_at" in changed or "instance_id" in changed:
-            changed["warned_at"] = None
-        SlaMetricState.objects.filter(pk=row["id"]).update(updated_at=now, **changed)
-
-
-def _store_metric_events(ticket: Ticket, result: Replay) -> None:
-    existing = fastread.metric_event_keys(ticket.pk)
-    new = [
-        TicketMetricEvent(
-            ticket=ticket,
-            metric=e.metric,
-            instance_id=e.instance_id,
-            type=e.type,
-            time=e.time,
-            sla=e.sla,
-            status=e.status,
-        )
-        for e in result.events
-        if (e.metric, e.instance_id, e.type, e.time) not in existing
-    ]
-    if new:
-        TicketMetricEvent.objects.bulk_create(new, ignore_conflicts=True)
-
-
 _METRIC_PAIRS = (
     "reply_time",
     "first_resolution_time",
@@ -293,7 +228,7 @@ _METRIC_PLAIN = (
 )
 
 
-def _store_ticket_metrics(ticket: Ticket, metrics: TicketMetrics, now: dt.datetime) -> None:
+def _metric_values(ticket: Ticket, metrics: TicketMetrics) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(metrics, name) for name in _METRIC_PLAIN}
     for name in _METRIC_PAIRS:
         pair = getattr(metrics, name)
@@ -302,13 +237,16 @@ def _store_ticket_metrics(ticket: Ticket, metrics: TicketMetrics, now: dt.dateti
     values["requester_updated_at"] = ticket.requester_updated_at
     values["assignee_updated_at"] = ticket.assignee_updated_at
     values["created_at"] = metrics.created_at or ticket.created_at
-    row = fastread.metric_set(ticket.pk, tuple(values))
-    if row is None:
-        TicketMetricSet.objects.create(ticket=ticket, updated_at=now, **values)
-        return
-    changed = {name: value for name, value in values.items() if row[name] != value}
-    if changed:
-        TicketMetricSet.objects.filter(pk=row["id"]).update(updated_at=now, **changed)
+    return values
+
+
+_SET_COLUMNS = (
+    *_METRIC_PLAIN,
+    *(f"{name}_{kind}" for name in _METRIC_PAIRS for kind in ("calendar", "business")),
+    "requester_updated_at",
+    "assignee_updated_at",
+    "created_at",
+)
 
 
 # --- The ticket hook ------------------------------------------------------------------------
@@ -327,25 +265,210 @@ def on_ticket_change(change: hooks.TicketChange) -> None:
 
 
 def reevaluate_tickets(
-    *, open_only: bool = True, batch_size: int = 500, progress: Any = None
+    *,
+    open_only: bool = True,
+    batch_size: int = 1000,
+    progress: Any = None,
+    ticket_metrics: bool = True,
+    only: Q | None = None,
 ) -> int:
     """Evaluate every (open) ticket again, in batches of one transaction each; after a policy
     or schedule change, and for ``kefu sla rebuild``. ``progress(done, total)`` is called
-    after each batch. Idempotent: running it twice changes nothing the second time."""
+    after each batch. Idempotent: running it twice changes nothing the second time.
+
+    Each batch is read in six queries whatever its size (``evaluate_tickets``) and written
+    with bulk inserts/updates of what changed. ``ticket_metrics=False`` leaves the ticket
+    metrics alone: they depend on the history and the schedule, not on policies, so the
+    re-evaluation after a policy change skips them. ``only``: a filter on the tickets (the
+    ones a policy change can affect, ``policies.tickets_affected_by``)."""
     tickets = Ticket.objects.filter(deleted_at__isnull=True)
     if open_only:
         tickets = tickets.exclude(status__in=("solved", "closed"))
+    if only is not None:
+        tickets = tickets.filter(only)
     ids = list(tickets.order_by("pk").values_list("pk", flat=True))
     done = 0
+    now = clock.now()
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
         with transaction.atomic():
-            for ticket in Ticket.objects.filter(pk__in=chunk).order_by("pk"):
-                evaluate_ticket(ticket)
+            evaluate_tickets(
+                list(Ticket.objects.filter(pk__in=chunk).order_by("pk")),
+                now=now,
+                ticket_metrics=ticket_metrics,
+            )
         done += len(chunk)
         if progress is not None:
             progress(done, len(ids))
     return done
+
+
+@dataclasses.dataclass
+class _Writes:
+    """What a batch evaluation changes, written at the end with bulk statements."""
+
+    now: dt.datetime
+    audits: list[tuple[Ticket, list[tuple[str, str, Any, Any]]]] = dataclasses.field(
+        default_factory=list
+    )
+    states_new: list[SlaTicketState] = dataclasses.field(default_factory=list)
+    states_changed: list[tuple[int, int, dict[str, Any]]] = dataclasses.field(default_factory=list)
+    metrics_stale: list[int] = dataclasses.field(default_factory=list)
+    metrics_new: list[SlaMetricState] = dataclasses.field(default_factory=list)
+    metrics_changed: list[tuple[int, int, dict[str, Any]]] = dataclasses.field(default_factory=list)
+    events_new: list[TicketMetricEvent] = dataclasses.field(default_factory=list)
+    sets_new: list[TicketMetricSet] = dataclasses.field(default_factory=list)
+    sets_changed: list[tuple[int, int, dict[str, Any]]] = dataclasses.field(default_factory=list)
+
+    def flush(self) -> None:
+        write_sla_events_many(self.audits, at=self.now)
+        if self.metrics_stale:
+            SlaMetricState.objects.filter(pk__in=self.metrics_stale).delete()
+        if self.states_new:
+            SlaTicketState.objects.bulk_create(self.states_new)
+        _bulk_update(SlaTicketState, self.states_changed, self.now)
+        if self.metrics_new:
+            SlaMetricState.objects.bulk_create(self.metrics_new)
+        _bulk_update(SlaMetricState, self.metrics_changed, self.now)
+        if self.events_new:
+            TicketMetricEvent.objects.bulk_create(self.events_new, ignore_conflicts=True)
+        if self.sets_new:
+            TicketMetricSet.objects.bulk_create(self.sets_new)
+        _bulk_update(TicketMetricSet, self.sets_changed, self.now)
+
+
+def _bulk_update(model: Any, changes: list[tuple[int, int, dict[str, Any]]], now: Any) -> None:
+    """One ``executemany`` UPDATE per set of changed columns. Django's ``bulk_update`` builds a
+    CASE expression per value and cost 25 ms per ticket in a re-evaluation (bench/RESULTS.md);
+    plain parameterized UPDATEs cost a fraction of that. The values are the engine's plain
+    Python values (numbers, booleans, ids, aware datetimes), so only datetimes need the
+    backend's adaptation (``get_db_prep_save`` per value was a quarter of the time)."""
+    by_fields: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = {}
+    for pk, _ticket_id, changed in changes:
+        by_fields.setdefault(tuple(sorted(changed)), []).append((pk, changed))
+    meta = model._meta
+    quote = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    stamp = adapt(now)
+    for names, rows in by_fields.items():
+        fields = [meta.get_field(name) for name in names]
+        columns = [*(f.column for f in fields), meta.get_field("updated_at").column]
+        dates = [isinstance(f, models.DateTimeField) for f in fields]
+        assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
+        sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608 - quoted names
+        params = []
+        for pk, values in rows:
+            row = [
+                adapt(values[name]) if is_date else values[name]
+                for name, is_date in zip(names, dates, strict=True)
+            ]
+            params.append([*row, stamp, pk])
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+
+
+def evaluate_tickets(
+    tickets: Sequence[Ticket],
+    *,
+    now: dt.datetime | None = None,
+    audit: Audit | None = None,
+    ticket_metrics: bool = True,
+) -> dict[int, Replay]:
+    """``evaluate_ticket`` for many tickets at once (re-evaluation, rebuild): the same
+    results, read in six queries for the whole batch and written in bulk (a change of policy
+    is a system audit per ticket, inserted in bulk; or an event in ``audit``, the change being
+    made, when one ticket is evaluated by the hook). Returns each ticket's replay."""
+    now = now or clock.now()
+    policies = _policies()
+    by_id = {p.info.id: p.info for p in policies}
+    ids = [t.pk for t in tickets]
+    contexts = fastread.ticket_contexts([(t.pk, t.group_id) for t in tickets])
+    histories = fastread.moments_many(ids)
+    stored = fastread.metric_states_many(ids)
+    event_keys = fastread.metric_event_keys_many(ids)
+    sets = fastread.metric_sets_many(ids, _SET_COLUMNS) if ticket_metrics else {}
+    writes = _Writes(now=now)
+    results: dict[int, Replay] = {}
+    for ticket in tickets:
+        existing = stored.get(ticket.pk, {})
+        if ticket.deleted_at is not None:
+            writes.metrics_stale.extend(row["id"] for row in existing.values())
+            continue
+        moments = histories.get(ticket.pk)
+        if not moments:
+            continue
+        recorded = next((m.policy_id for m in reversed(moments) if m.policy_set), None)
+        matched = matching_policy(ticket, policies, now)
+        if matched != recorded:
+            event = (AUDIT_POLICY, "sla_policy", _policy_ref(policies, matched),
+                     _policy_ref(policies, recorded))  # fmt: skip
+            if audit is not None:
+                write_sla_events(ticket, [event], audit=audit)
+            else:
+                writes.audits.append((ticket, [event]))
+            moments = _with_policy(moments, matched, audit, now)
+        context = contexts[ticket.pk]
+        schedule = compiled_by_id(context.schedule_id, context.revision)
+        result = replay(moments, policies=by_id, schedule=schedule, now=now)
+        results[ticket.pk] = result
+        next_breach_at, breached = next_breach(result)
+        if not context.has_state:
+            writes.states_new.append(
+                SlaTicketState(ticket_id=ticket.pk, policy_id=matched,
+                               next_breach_at=next_breach_at, breached=breached, updated_at=now)
+            )  # fmt: skip
+        elif (context.policy_id, context.next_breach_at, context.breached) != (
+            matched,
+            next_breach_at,
+            breached,
+        ):
+            writes.states_changed.append((ticket.pk, ticket.pk, {"policy_id": matched,
+                "next_breach_at": next_breach_at, "breached": breached}))  # fmt: skip
+        _plan_states(ticket.pk, result, existing, writes)
+        keys = event_keys.get(ticket.pk, set())
+        writes.events_new.extend(
+            TicketMetricEvent(ticket_id=ticket.pk, metric=e.metric, instance_id=e.instance_id,
+                              type=e.type, time=e.time, sla=e.sla, status=e.status)
+            for e in result.events
+            if (e.metric, e.instance_id, e.type, e.time) not in keys
+        )  # fmt: skip
+        if not ticket_metrics:
+            continue
+        values = _metric_values(ticket, compute(moments, schedule=schedule))
+        row = sets.get(ticket.pk)
+        if row is None:
+            writes.sets_new.append(TicketMetricSet(ticket_id=ticket.pk, updated_at=now, **values))
+        else:
+            changed = {name: value for name, value in values.items() if row[name] != value}
+            if changed:
+                writes.sets_changed.append((row["id"], ticket.pk, changed))
+    writes.flush()
+    return results
+
+
+def _plan_states(
+    ticket_id: int, result: Replay, existing: dict[str, dict[str, Any]], writes: _Writes
+) -> None:
+    writes.metrics_stale.extend(
+        row["id"] for metric, row in existing.items() if metric not in result.states
+    )
+    for metric, state in result.states.items():
+        values = {name: getattr(state, name) for name in _STATE_FIELDS}
+        row = existing.get(metric)
+        if row is None:
+            writes.metrics_new.append(
+                SlaMetricState(ticket_id=ticket_id, metric=metric, updated_at=writes.now,
+                               **values)
+            )  # fmt: skip
+            continue
+        changed = {name: value for name, value in values.items() if row[name] != value}
+        if not changed:
+            continue
+        if "breach_at" in changed or "instance_id" in changed:
+            changed["breach_recorded_at"] = None
+        if "warn_at" in changed or "instance_id" in changed:
+            changed["warned_at"] = None
+        writes.metrics_changed.append((row["id"], ticket_id, changed))
 
 
 # --- Warnings and breaches (the scheduler) -----------------------------------------------------
@@ -417,10 +540,8 @@ def time_left(row: SlaMetricState, *, now: dt.datetime | None = None) -> float |
         if row.breach_at <= now:
             return -((now - row.breach_at).total_seconds() / 60)
         if row.business_hours:
-            _state, _policy, schedule_id, revision = fastread.ticket_context(
-                row.ticket_id, row.ticket.group_id
-            )
-            schedule = compiled_by_id(schedule_id, revision)
+            context = fastread.ticket_context(row.ticket_id, row.ticket.group_id)
+            schedule = compiled_by_id(context.schedule_id, context.revision)
             return business_time.business_minutes_between(schedule, now, row.breach_at)
         return (row.breach_at - now).total_seconds() / 60
     return None

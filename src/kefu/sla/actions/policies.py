@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
@@ -18,7 +18,7 @@ from pydantic import ValidationError as PydanticError
 from kefu.core import clock
 from kefu.core.conditions import ConditionError
 from kefu.tickets.choices import Priority
-from kefu.tickets.conditions import parse_ticket_conditions
+from kefu.tickets.conditions import parse_ticket_conditions, ticket_filter
 
 from ..choices import Metric
 from ..models import SlaPolicy
@@ -88,10 +88,27 @@ def _clean_warning(minutes: int) -> int:
     return minutes
 
 
-def _after_change() -> None:
+def _after_change(policy_id: int | None = None) -> None:
+    """Re-evaluate, after commit, the open tickets the change of ``policy_id`` can affect
+    (``tickets_affected_by``), or every open ticket (None: a reorder)."""
     from ..tasks import reevaluate_open_tickets
 
-    transaction.on_commit(lambda: reevaluate_open_tickets.enqueue())
+    transaction.on_commit(lambda: reevaluate_open_tickets.enqueue(policy_id=policy_id))
+
+
+def tickets_affected_by(policy_id: int) -> Q:
+    """The tickets whose SLA a change of one policy can change: those on it now, and those
+    its (new) conditions match. Any other ticket neither had it nor gets it, and the other
+    policies and their order are unchanged, so its first matching policy stays the same.
+    A deleted policy's tickets have no policy any more (the foreign key is set to NULL)."""
+    policy = SlaPolicy.objects.filter(pk=policy_id).first()
+    if policy is None:
+        return Q(sla_state__policy__isnull=True)
+    affected = Q(sla_state__policy_id=policy_id)
+    try:
+        return affected | ticket_filter(policy.filter)
+    except ConditionError:
+        return affected
 
 
 @transaction.atomic
@@ -118,7 +135,7 @@ def create_policy(
         position = 1 if last is None else last + 1
     policy.position = position
     policy.save()
-    _after_change()
+    _after_change(policy.pk)
     return policy
 
 
@@ -141,15 +158,16 @@ def update_policy(policy: SlaPolicy, **changes: Any) -> SlaPolicy:
         setattr(policy, name, cleaners[name](value))
     policy.updated_at = clock.now()
     policy.save()
-    _after_change()
+    _after_change(policy.pk)
     return policy
 
 
 @transaction.atomic
 def delete_policy(policy: SlaPolicy) -> None:
     """Delete a policy; its tickets fall to the next matching policy (or none)."""
+    policy_id = policy.pk
     policy.delete()
-    _after_change()
+    _after_change(policy_id)
 
 
 @transaction.atomic

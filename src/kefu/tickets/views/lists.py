@@ -17,10 +17,10 @@ from ..access import visible_tickets
 from ..actions.views import DEFAULT_COLUMNS, SORTABLE
 from ..forms import BulkUpdateForm, Choices
 from ..models import View
+from . import counts
 from .common import error_text, safe_next, sidebar_views
+from .nav import PAGE_SIZE, ViewPlace, sorted_copy, view_order
 from .rows import rows as table_rows
-
-PAGE_SIZE = 30
 
 COLUMN_LABELS = {
     "id": gettext_lazy("ID"),
@@ -52,19 +52,12 @@ def view_list(request: HttpRequest, view_id: int) -> HttpResponse:
     if view is None:
         raise Http404
     columns = [c for c in (view.execution.get("columns") or DEFAULT_COLUMNS) if c in SORTABLE]
-    sort = request.GET.get("sort") or view.execution.get("sort_by") or "updated_at"
-    if sort not in SORTABLE:
-        sort = "updated_at"
-    order = request.GET.get("order") or view.execution.get("sort_order") or "desc"
-    if order not in ("asc", "desc"):
-        order = "desc"
+    sort, order = view_order(view, request.GET)
     try:
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page = 1
-    # A copy with the chosen order; view_tickets applies the permission scope and conditions.
-    sorted_view = View(conditions=view.conditions, execution={**view.execution, "sort_by": sort,
-                       "sort_order": order})  # fmt: skip
+    sorted_view = sorted_copy(view, sort, order)
     start = (page - 1) * PAGE_SIZE
     rows = list(
         actions.view_tickets(sorted_view, user=user)
@@ -86,7 +79,7 @@ def view_list(request: HttpRequest, view_id: int) -> HttpResponse:
             rows[:PAGE_SIZE],
             columns,
             ticket_url=reverse("tickets:ticket", args=[0]).replace("/0/", "/{id}/"),
-            view_id=view.pk,
+            place=ViewPlace(view_id=view.pk, sort=sort, order=order, pos=start),
         ),
         "columns": [(c, COLUMN_LABELS[c]) for c in columns],
         "sort": sort,
@@ -102,10 +95,11 @@ def view_list(request: HttpRequest, view_id: int) -> HttpResponse:
 
 @agent_required
 def view_counts(request: HttpRequest) -> HttpResponse:
-    """The sidebar's counts; the sidebar polls this every 30 seconds."""
+    """The sidebar's counts; the sidebar polls this every 30 seconds. Cached until a ticket
+    changes (``counts.py``)."""
     user: User = request.user  # type: ignore[assignment]
     views = list(sidebar_views(user))
-    entries = [(view, actions.view_count(view, user=user)) for view in views]
+    entries = list(zip(views, counts.view_counts(views, user=user), strict=True))
     try:
         current = int(request.GET.get("current", ""))
     except ValueError:

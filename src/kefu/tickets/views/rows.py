@@ -8,14 +8,19 @@ function producing escaped HTML (``format_html``); the template only loops over 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from ..models import Ticket
+
+if TYPE_CHECKING:
+    from .nav import ViewPlace
 
 EMPTY = mark_safe('<span class="subtle">—</span>')
 
@@ -65,7 +70,9 @@ CELLS: dict[str, Cell] = {
         if t.priority
         else format_html("<td>{}</td>", EMPTY)
     ),
-    "requester": lambda t, url: format_html('<td class="wrap">{}</td>', t.requester.name),
+    "requester": lambda t, url: format_html(
+        '<td class="wrap cell--person">{}</td>', t.requester.name
+    ),
     "assignee": lambda t, url: _name(t.assignee),
     "group": lambda t, url: _name(t.group),
     "created_at": lambda t, url: _time(t.created_at),
@@ -74,13 +81,51 @@ CELLS: dict[str, Cell] = {
 }
 
 
-def rows(tickets: list[Ticket], columns: list[str], *, ticket_url: str, view_id: int) -> list[Row]:
-    """``ticket_url`` is the ticket page's URL with ``{id}`` for the number."""
+# Columns other apps add (the sla app's "Next SLA breach"): ``prepare(tickets)`` runs once
+# per page before the cells, so a column can load what it shows for all rows in one query.
+PREPARE: dict[str, Callable[[list[Ticket]], None]] = {}
+
+
+def register_column(
+    name: str,
+    *,
+    label: Promise,
+    cell: Cell,
+    sort_key: str,
+    prepare: Callable[[list[Ticket]], None] | None = None,
+    nullable: bool = True,
+    default: bool = False,
+) -> None:
+    """Add a view column (sortable by ``sort_key``, an ORM path) from another app.
+    ``default``: shown in views created without columns, after the subject."""
+    from ..actions import views as view_actions
+    from . import lists
+
+    CELLS[name] = cell
+    view_actions.SORTABLE[name] = sort_key
+    if nullable:
+        view_actions.NULLABLE_SORTS.add(name)
+    lists.COLUMN_LABELS[name] = label  # type: ignore[assignment]
+    if prepare is not None:
+        PREPARE[name] = prepare
+    if default and name not in view_actions.DEFAULT_COLUMNS:
+        view_actions.DEFAULT_COLUMNS.insert(view_actions.DEFAULT_COLUMNS.index("subject") + 1, name)
+
+
+def rows(
+    tickets: list[Ticket], columns: list[str], *, ticket_url: str, place: "ViewPlace"
+) -> list[Row]:
+    """``ticket_url`` is the ticket page's URL with ``{id}`` for the number; ``place`` is the
+    view, its order and the first row's position (each link carries its own, for j/k)."""
     label = _("Select ticket #%(id)s")
+    for column in columns:
+        if column in PREPARE:
+            PREPARE[column](tickets)
     cells = [CELLS[c] for c in columns]
     result = []
-    for ticket in tickets:
-        url = ticket_url.format(id=ticket.id) + f"?view={view_id}"
+    query = place.query().removesuffix(str(place.pos))  # "view=..&order=..&pos=", once
+    for index, ticket in enumerate(tickets):
+        url = f"{ticket_url.format(id=ticket.id)}?{query}{place.pos + index}"
         html = mark_safe("".join(cell(ticket, url) for cell in cells))  # noqa: S308  (escaped)
         result.append(Row(ticket.id, label % {"id": ticket.id}, html))
     return result

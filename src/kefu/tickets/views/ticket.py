@@ -37,6 +37,8 @@ from ..forms import (
 from ..models import Comment, Macro, Ticket
 from .common import add_action_errors
 from .history import audits_of, describe
+from .nav import place_of
+from .thread import thread_items
 
 
 def load_ticket(user: User, ticket_id: int) -> Ticket:
@@ -60,11 +62,6 @@ def _initial(ticket: Ticket, choices: Choices, follower_ids: list[int]) -> dict[
     }
 
 
-def _view_id(request: HttpRequest) -> int | None:
-    raw = request.GET.get("view") or request.POST.get("view") or ""
-    return int(raw) if raw.isdigit() else None
-
-
 def _render(
     request: HttpRequest,
     ticket: Ticket,
@@ -79,9 +76,13 @@ def _render(
     comments = (
         visible_comments(user, ticket)
         .select_related("author")
-        .prefetch_related("attachments")
+        # What the thread shows: the plain body, via_source and metadata (JSON) stay unread.
+        .only(
+            "id", "public", "via_channel", "created_at", "html_body", "author__name",
+            "author__role",
+        )
         .order_by("created_at", "id")
-    )
+    )  # fmt: skip
     other_tickets = (
         visible_tickets(user)
         .filter(requester_id=ticket.requester_id)
@@ -97,13 +98,14 @@ def _render(
         )
         .order_by("-updated_at")[:5]
     )
+    place = place_of(request)
     status_labels = dict(choices.status_choices(ticket))
     current_status = str(form["status"].value() or ticket.custom_status_id)
     context = {
         "ticket": ticket,
         "form": form,
         "choices": choices,
-        "comments": comments,
+        "thread": thread_items(comments),
         "macros": visible_macros(user).filter(active=True).only("id", "title"),
         "other_tickets": other_tickets,
         **_presence(ticket, user),
@@ -112,7 +114,9 @@ def _render(
         "status_choices": choices.status_choices(ticket),
         "submit_label": status_labels.get(current_status, ticket.custom_status.label_for_agent()),
         "custom_field_names": [cf_name(f) for f in choices.fields],
-        "view_id": _view_id(request),
+        "view_id": place.view_id if place else None,
+        "place_query": place.query() if place else "",
+        "back_query": place.list_query() if place else "",
         "macro_preview": macro_preview,
         "stale_changes": stale_changes,
         "is_closed": ticket.status == Status.CLOSED,
@@ -193,8 +197,8 @@ def _submit(
         return _render(request, ticket, form, choices, status=403)
     messages.success(request, _("Ticket #%(id)s updated.") % {"id": ticket.pk})
     url = reverse("tickets:ticket", args=[ticket.pk])
-    view_id = _view_id(request)
-    return redirect(f"{url}?view={view_id}" if view_id else url)
+    place = place_of(request)
+    return redirect(f"{url}?{place.query()}" if place else url)
 
 
 def _macro(user: User, macro_id: int | None) -> Macro | None:

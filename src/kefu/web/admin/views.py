@@ -3,7 +3,9 @@
 Every page is ``admin_required``. A form that fails (in the form or in the action) is shown
 again with the errors next to their fields, the values kept, and status 400."""
 
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -12,6 +14,7 @@ from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kefu.accounts import actions as accounts
@@ -223,108 +226,141 @@ def delete_field(request: HttpRequest, field_id: int) -> HttpResponse:
 
 
 # --- Views and macros ---------------------------------------------------------------------------
+# Both are "restricted" rules (shared, for a group, or for one agent) with the same list page,
+# the same edit flow and the same actions (create_/update_/delete_<kind>); only their forms
+# and how a form becomes the action's arguments differ.
+
+
+@dataclass(frozen=True)
+class _RuleKind:
+    model: type[View] | type[Macro]
+    section: str  # also the URL names: web_admin:<section>, new_<name>, edit_<name>, delete_<name>
+    name: str
+    title: Any
+    add_label: Any
+    new_title: Any
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    delete: Callable[..., Any]
+
+
+VIEW_KIND = _RuleKind(
+    View, "views", "view",
+    gettext_lazy("Views"), gettext_lazy("Add a view"), gettext_lazy("New view"),
+    tickets.create_view, tickets.update_view, tickets.delete_view,
+)  # fmt: skip
+MACRO_KIND = _RuleKind(
+    Macro, "macros", "macro",
+    gettext_lazy("Macros"), gettext_lazy("Add a macro"), gettext_lazy("New macro"),
+    tickets.create_macro, tickets.update_macro, tickets.delete_macro,
+)  # fmt: skip
+
+
+def _rule_list(request: HttpRequest, kind: _RuleKind) -> HttpResponse:
+    rows = kind.model.objects.select_related("restriction_group", "restriction_user").order_by(
+        "position", "title"
+    )
+    return render(
+        request, "web/admin/rules.html",
+        {"section": kind.section, "items": rows, "title": kind.title, "add_label": kind.add_label,
+         "new_url": f"web_admin:new_{kind.name}", "edit_url": f"web_admin:edit_{kind.name}"},
+    )  # fmt: skip
+
+
+def _rule_form(
+    request: HttpRequest,
+    kind: _RuleKind,
+    rule: View | Macro | None,
+    form: forms.AdminForm,
+    values: Callable[[dict[str, Any]], dict[str, Any]],
+) -> HttpResponse:
+    """The edit page of a view or macro: ``values`` turns the form's data into the action's."""
+    actor: User = request.user  # type: ignore[assignment]
+
+    def save(data: dict[str, Any]) -> None:
+        if rule is None:
+            kind.create(actor=actor, **values(data))
+        else:
+            kind.update(rule, actor=actor, **values(data))
+
+    return _form_page(
+        request, form, section=kind.section, title=rule.title if rule else str(kind.new_title),
+        on_valid=save, success=_("Saved."), redirect_to=f"web_admin:{kind.section}",
+        extra={"delete_url": f"web_admin:delete_{kind.name}", "object": rule},
+    )  # fmt: skip
+
+
+def _rule_delete(request: HttpRequest, kind: _RuleKind, pk: int) -> HttpResponse:
+    kind.delete(get_object_or_404(kind.model, pk=pk), actor=request.user)
+    messages.success(request, _("Deleted."))
+    return redirect(f"web_admin:{kind.section}")
+
+
+def _common_initial(rule: View | Macro | None) -> dict[str, Any]:
+    if rule is None:
+        return {"active": True}
+    return {"title": rule.title, "description": rule.description, "active": rule.active}
 
 
 @admin_required
 def views(request: HttpRequest) -> HttpResponse:
-    rows = View.objects.select_related("restriction_group", "restriction_user").order_by(
-        "position", "title"
-    )
-    return render(request, "web/admin/views.html", {"section": "views", "views": rows})
+    return _rule_list(request, VIEW_KIND)
 
 
 @admin_required
 def edit_view(request: HttpRequest, view_id: int | None = None) -> HttpResponse:
-    import json
-
     view = get_object_or_404(View, pk=view_id) if view_id else None
-    initial: dict[str, Any] = {"active": True}
+    initial = _common_initial(view)
     if view is not None:
-        initial = {
-            "title": view.title,
-            "description": view.description,
-            "active": view.active,
+        initial |= {
             "conditions": json.dumps(view.conditions, ensure_ascii=False, indent=2),
             "columns": view.execution.get("columns"),
             "sort_by": view.execution.get("sort_by", "updated_at"),
             "sort_order": view.execution.get("sort_order", "desc"),
         }
     form = forms.ViewForm(request.POST or None, initial=initial)
-    actor: User = request.user  # type: ignore[assignment]
 
-    def save(data: dict[str, Any]) -> None:
-        values = {
-            "title": data["title"], "description": data["description"], "active": data["active"],
-            "conditions": form.view_conditions(), "execution": form.execution(),
-        }  # fmt: skip
-        if view is None:
-            tickets.create_view(actor=actor, **values)
-        else:
-            tickets.update_view(view, actor=actor, **values)
+    def values(data: dict[str, Any]) -> dict[str, Any]:
+        return {"title": data["title"], "description": data["description"],
+                "active": data["active"], "conditions": form.view_conditions(),
+                "execution": form.execution()}  # fmt: skip
 
-    return _form_page(
-        request, form, section="views", title=view.title if view else _("New view"),
-        on_valid=save, success=_("Saved."), redirect_to="web_admin:views",
-        extra={"delete_url": "web_admin:delete_view", "object": view},
-    )  # fmt: skip
+    return _rule_form(request, VIEW_KIND, view, form, values)
 
 
 @admin_required
 @require_POST
 def delete_view(request: HttpRequest, view_id: int) -> HttpResponse:
-    tickets.delete_view(get_object_or_404(View, pk=view_id), actor=request.user)  # type: ignore[arg-type]
-    messages.success(request, _("Deleted."))
-    return redirect("web_admin:views")
+    return _rule_delete(request, VIEW_KIND, view_id)
 
 
 @admin_required
 def macros(request: HttpRequest) -> HttpResponse:
-    rows = Macro.objects.select_related("restriction_group", "restriction_user").order_by(
-        "position", "title"
-    )
-    return render(request, "web/admin/macros.html", {"section": "macros", "macros": rows})
+    return _rule_list(request, MACRO_KIND)
 
 
 @admin_required
 def edit_macro(request: HttpRequest, macro_id: int | None = None) -> HttpResponse:
-    import json
-
     macro = get_object_or_404(Macro, pk=macro_id) if macro_id else None
-    initial: dict[str, Any] = {"active": True}
+    initial = _common_initial(macro)
     if macro is not None:
-        initial = {
-            "title": macro.title,
-            "description": macro.description,
-            "active": macro.active,
-            "actions": json.dumps(macro.actions, ensure_ascii=False, indent=2),
-        }
+        initial["actions"] = json.dumps(macro.actions, ensure_ascii=False, indent=2)
     form = forms.MacroForm(request.POST or None, initial=initial)
-    actor: User = request.user  # type: ignore[assignment]
 
-    def save(data: dict[str, Any]) -> None:
+    def values(data: dict[str, Any]) -> dict[str, Any]:
         actions = forms.parse_json(form, "actions", [])
         if not isinstance(actions, list) or not actions:
             raise ValidationError({"actions": [_("A macro needs a list of actions.")]})
-        values = {"title": data["title"], "description": data["description"],
-                  "active": data["active"], "actions": actions}  # fmt: skip
-        if macro is None:
-            tickets.create_macro(actor=actor, **values)
-        else:
-            tickets.update_macro(macro, actor=actor, **values)
+        return {"title": data["title"], "description": data["description"],
+                "active": data["active"], "actions": actions}  # fmt: skip
 
-    return _form_page(
-        request, form, section="macros", title=macro.title if macro else _("New macro"),
-        on_valid=save, success=_("Saved."), redirect_to="web_admin:macros",
-        extra={"delete_url": "web_admin:delete_macro", "object": macro},
-    )  # fmt: skip
+    return _rule_form(request, MACRO_KIND, macro, form, values)
 
 
 @admin_required
 @require_POST
 def delete_macro(request: HttpRequest, macro_id: int) -> HttpResponse:
-    tickets.delete_macro(get_object_or_404(Macro, pk=macro_id), actor=request.user)  # type: ignore[arg-type]
-    messages.success(request, _("Deleted."))
-    return redirect("web_admin:macros")
+    return _rule_delete(request, MACRO_KIND, macro_id)
 
 
 # --- Tags ---------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 // Vanilla JS, no build step. Everything here is an enhancement: the pages work without it.
 (function () {
   "use strict";
-  var STORE = "kefu.viewTickets";
 
   function typing(target) {
     if (!(target instanceof HTMLElement)) return false;
@@ -10,18 +9,10 @@
     return target.isContentEditable || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
   }
 
-  // --- View lists: remember the order for j/k, select-all, selected count -------------------
+  // --- View lists: select-all, selected count ------------------------------------------------
   function rememberList() {
     var form = document.querySelector("[data-view-list]");
-    if (!form) return;
-    var ids = Array.prototype.map.call(
-      form.querySelectorAll("tr[data-ticket-id]"),
-      function (row) { return row.getAttribute("data-ticket-id"); }
-    );
-    try {
-      sessionStorage.setItem(STORE, JSON.stringify({ view: form.getAttribute("data-view-list"), ids: ids }));
-    } catch (e) { /* private mode: no j/k */ }
-    updateSelection(form);
+    if (form) updateSelection(form);
   }
 
   function updateSelection(form) {
@@ -100,15 +91,10 @@
   });
 
   // --- Keyboard shortcuts: r reply, n note, j/k next/previous ticket in the view ----------------
+  // The ticket page links its neighbours in the view (the server finds them, across pages).
   function neighbour(step) {
-    var match = location.pathname.match(/\/agent\/tickets\/(\d+)\//);
-    if (!match) return;
-    var stored;
-    try { stored = JSON.parse(sessionStorage.getItem(STORE) || "null"); } catch (e) { stored = null; }
-    if (!stored || !stored.ids) return;
-    var index = stored.ids.indexOf(match[1]);
-    var next = index === -1 ? null : stored.ids[index + step];
-    if (next) location.href = "/agent/tickets/" + next + "/?view=" + encodeURIComponent(stored.view);
+    var link = document.querySelector("a[data-neighbour='" + step + "']");
+    if (link) location.href = link.href;
   }
 
   document.addEventListener("keydown", function (event) {
