@@ -20,4 +20,5 @@ ROUTERS: list[tuple[str, str]] = [
     ("kefu.tickets.api_config", "router"),
     ("kefu.tickets.api_views", "router"),
     ("kefu.rules.api", "router"),
+    ("kefu.channels.email.api", "router"),
 ]

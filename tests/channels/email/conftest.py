@@ -97,11 +97,14 @@ class Captured:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.refuse: str | None = None  # an SMTP reply to give instead of 250
+        # one entry per message: the SMTP session it came in (kept, so ids stay unique)
+        self.sessions: list[object] = []
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         if self.refuse:
             return self.refuse
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        self.sessions.append(session)
         return "250 OK"
 
     def parsed(self):  # type: ignore[no-untyped-def]
@@ -135,54 +138,6 @@ def outbox(settings):  # type: ignore[no-untyped-def]
 
 
 # --- A real Dovecot IMAP server -----------------------------------------------------------------
-
-DOVECOT_CONF = """
-base_dir = {root}/run
-state_dir = {root}/state
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login xoauth2
-first_valid_uid = 100
-first_valid_gid = 100
-log_path = {root}/dovecot.log
-mail_location = maildir:~/Maildir
-default_internal_user = dovecot
-default_login_user = dovenull
-passdb {{
-  driver = passwd-file
-  mechanisms = plain login
-  args = scheme=PLAIN username_format=%u {root}/passwd
-}}
-passdb {{
-  driver = oauth2
-  mechanisms = xoauth2
-  args = {root}/oauth2.conf.ext
-}}
-userdb {{
-  driver = static
-  args = uid=dovecot gid=dovecot home={root}/home/%u
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service stats {{
-  unix_listener stats-reader {{
-    mode = 0666
-  }}
-  unix_listener stats-writer {{
-    mode = 0666
-  }}
-}}
-"""
-
 
 DOVECOT_USERS = [f"box{n}" for n in range(1, 301)] + ["oauthbox"]
 
@@ -298,52 +253,17 @@ def oauth_server():  # type: ignore[no-untyped-def]
 def dovecot(oauth_server):  # type: ignore[no-untyped-def]
     """Dovecot on 127.0.0.1:<free port> with a throwaway config, for the whole session."""
     import os
-    import shutil
-    import subprocess
-    import time
 
-    binary = shutil.which("dovecot") or (
-        "/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None
-    )
-    if binary is None:
+    from .dovecot import DovecotNotInstalled, DovecotNotStarted, running_dovecot
+
+    try:
+        with running_dovecot(
+            users=DOVECOT_USERS, port=free_port(), oauth_port=oauth_server.port
+        ) as (root, port):
+            yield Dovecot(root, port, oauth_server.port)
+    except DovecotNotInstalled as exc:
         if os.environ.get("CI"):
-            pytest.fail("dovecot is not installed (apt-get install dovecot-imapd)")
-        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
-    import pathlib
-    import tempfile
-
-    # Not under pytest's tmp dir: Dovecot's unprivileged processes must reach the files.
-    root = pathlib.Path(tempfile.mkdtemp(prefix="kefu-dovecot-"))
-    os.chmod(root, 0o755)  # noqa: S103 - Dovecot's own users read the config and passwd
-    for name in ("run", "state", "home"):
-        (root / name).mkdir()
-    shutil.chown(root / "home", "dovecot", "dovecot")
-    (root / "passwd").write_text("".join(f"{u}:{{PLAIN}}secret::::::\n" for u in DOVECOT_USERS))
-    (root / "oauth2.conf.ext").write_text(
-        f"tokeninfo_url = http://127.0.0.1:{oauth_server.port}/tokeninfo?access_token=\n"
-        "introspection_mode = get\nusername_attribute = email\n"
-    )
-    port = free_port()
-    (root / "dovecot.conf").write_text(DOVECOT_CONF.format(root=root, port=port))
-    process = subprocess.Popen(  # noqa: S603 - the system's dovecot
-        [binary, "-F", "-c", str(root / "dovecot.conf")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    import socket
-
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
-                pytest.fail(f"dovecot did not start: {output}\n{log}")
-            time.sleep(0.1)
-    yield Dovecot(root, port, oauth_server.port)
-    process.terminate()
-    process.wait(timeout=10)
-    shutil.rmtree(root, ignore_errors=True)
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    except DovecotNotStarted as exc:
+        pytest.fail(str(exc))

@@ -251,3 +251,27 @@ def test_mailboxes_and_templates_are_validated(personas, support_address):
         key="acknowledgement", locale="en", subject="Got #{{ticket.id}}", body="Thanks"
     )
     assert template.subject == "Got #{{ticket.id}}"
+
+
+def test_a_huge_text_body_is_cut_in_the_comment_but_kept_whole_in_the_original(
+    personas, deliver, client
+):
+    from django.urls import reverse
+
+    from kefu.channels.email.inbound import MAX_BODY_CHARS
+
+    # given a message whose text is far longer than a comment keeps
+    body = "开头" + "很长的邮件。" * (MAX_BODY_CHARS // 3) + "结尾标记"
+    inbound = deliver(raw_mail(body=body))
+    # then the ticket has the start and a note, not the whole text
+    comment = inbound.comment
+    assert comment.body.startswith("开头")
+    assert "结尾标记" not in comment.body
+    assert len(comment.body) < MAX_BODY_CHARS + 200
+    assert "truncated" in comment.body
+    assert comment.metadata["email"]["truncated"] is True
+    assert comment.metadata["email"]["folded"] is True  # so the ticket links the original
+    # and the original still has all of it
+    client.force_login(personas.bob)
+    original = client.get(reverse("email:original", args=[comment.pk]))
+    assert "结尾标记" in original.content.decode()

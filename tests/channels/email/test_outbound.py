@@ -264,3 +264,76 @@ def test_the_admins_expected_response_text_is_in_the_acknowledgement(personas, d
 
     [ack] = outbox.parsed()
     assert "We answer within 4 hours." in ack.get_body(("plain",)).get_content()
+
+
+def test_links_in_mail_use_kefu_base_url_not_a_hardcoded_host(
+    personas, deliver, outbox, settings, django_capture_on_commit_callbacks
+):
+    # given Kefu served at its public address
+    settings.BASE_URL = "https://help.acme.cn"
+    inbound = deliver(raw_mail(message_id="<links@acme.test>", subject="Broken printer"))
+    ticket = inbound.ticket
+    portal = f"https://help.acme.cn/portal/requests/{ticket.pk}/"
+    agent = f"https://help.acme.cn/agent/tickets/{ticket.pk}/"
+    # when an agent replies and a rule notifies the requester and an agent
+    with django_capture_on_commit_callbacks(execute=True):
+        update_ticket(ticket, actor=personas.alice, comment=NewComment(body="Try this."))
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.send_notification(
+            ticket=ticket,
+            recipients=[personas.bob, personas.alice],
+            subject_template="Update",
+            body_template="See {{ ticket.url }}",
+            reason="trigger",
+        )
+    # then every link goes to the configured host, customers to the portal, agents to the
+    # workspace, and the paths are the ones Kefu serves
+    messages = outbox.parsed()
+    bodies = [m.get_body(("plain",)).get_content() for m in messages]
+    assert len(bodies) == 4  # acknowledgement, reply, two notifications
+    assert all("127.0.0.1" not in body and "localhost" not in body for body in bodies)
+    by_to = [(m["To"], body) for m, body in zip(messages, bodies, strict=True)]
+    assert portal in by_to[1][1]  # the reply (the acknowledgement has no link)
+    assert f"See {portal}" in dict(by_to[2:])["bob@acme.test"]
+    assert f"See {agent}" in dict(by_to[2:])["alice@kefu.test"]
+    html = messages[1].get_body(("html",)).get_content()
+    assert f'href="{portal}"' in html
+
+
+def test_emails_share_one_smtp_session_and_a_closed_one_is_reopened(
+    personas, deliver, settings, django_capture_on_commit_callbacks
+):
+    from aiosmtpd.controller import Controller
+
+    from .conftest import Captured, free_port
+
+    # given a real SMTP server
+    port = free_port()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
+        }
+    }
+    first = Captured()
+    controller = Controller(first, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        # when three emails go out one after another
+        for n in range(3):
+            deliver(raw_mail(subject=f"Question {n}"))  # each acknowledged
+        # then they came through one session
+        assert len(first.messages) == 3
+        assert len({id(session) for session in first.sessions}) == 1
+    finally:
+        controller.stop()
+    # when the server restarts (the open session is dead) the next email still goes out
+    second = Captured()
+    controller = Controller(second, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        inbound = deliver(raw_mail(subject="After the restart"))
+        assert len(second.messages) == 1
+        assert OutboundMessage.objects.get(ticket=inbound.ticket).state == "sent"
+    finally:
+        controller.stop()

@@ -21,7 +21,9 @@ from .inbound import (
     suspended_tickets,
 )
 from .outbound import queue_acknowledgement, queue_reply, retry_due_outbound, send_notification
+from .rendering import check_template
 from .settings_actions import (
+    check_mailbox_connection,
     create_mailbox,
     delete_mailbox,
     update_email_settings,
@@ -30,6 +32,8 @@ from .settings_actions import (
 )
 
 __all__ = [
+    "check_mailbox_connection",
+    "check_template",
     "create_mailbox",
     "create_support_address",
     "delete_mailbox",

@@ -7,22 +7,18 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import Group
 
+from . import config
 from .models import SupportAddress
 
 
 def ensure_seeded() -> None:
     """``KEFU_SUPPORT_EMAIL`` becomes the first (default) support address when there is none."""
-    if settings.SUPPORT_EMAIL and not SupportAddress.objects.exists():
-        try:
-            with transaction.atomic():
-                SupportAddress.objects.create(email=settings.SUPPORT_EMAIL, default=True)
-        except IntegrityError:
-            pass  # another process seeded it first
+    config.current()
 
 
 def split_address(address: str) -> tuple[str, str, str]:
@@ -34,23 +30,11 @@ def split_address(address: str) -> tuple[str, str, str]:
 
 def find_support_address(address: str) -> SupportAddress | None:
     """The support address mail to ``address`` is for (``local+tag@`` counts as ``local@``)."""
-    ensure_seeded()
-    address = address.strip().lower()
-    found = SupportAddress.objects.select_related("group").filter(email=address).first()
-    if found is None:
-        base, tag, domain = split_address(address)
-        if tag:
-            found = (
-                SupportAddress.objects.select_related("group")
-                .filter(email=f"{base}@{domain}")
-                .first()
-            )
-    return found
+    return config.current().find(address)
 
 
 def default_support_address() -> SupportAddress | None:
-    ensure_seeded()
-    return SupportAddress.objects.select_related("group").order_by("-default", "id").first()
+    return config.current().default
 
 
 def is_support_address(address: str) -> bool:

@@ -102,6 +102,11 @@ def refresh_access_token(mailbox: Mailbox) -> str:
 
 def connect(mailbox: Mailbox) -> imaplib.IMAP4:
     """An IMAP connection to ``mailbox``'s server, signed in."""
+    if mailbox.auth == MailboxAuth.PASSWORD and not mailbox.password:
+        raise MailboxError(
+            "No password is saved for this mailbox (or it cannot be decrypted since "
+            "KEFU_SECRET_KEY changed): enter it again."
+        )
     try:
         if mailbox.security == MailboxSecurity.TLS:
             conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
@@ -131,6 +136,19 @@ def connect(mailbox: Mailbox) -> imaplib.IMAP4:
         _close(conn)
         raise
     return conn
+
+
+def check_connection(mailbox: Mailbox) -> None:
+    """Sign in and select the folder (read-only), then sign out; raise MailboxError if not."""
+    conn = connect(mailbox)
+    try:
+        status, data = conn.select(_quote(mailbox.folder), readonly=True)
+        if status != "OK":
+            raise MailboxError(f"Cannot open the folder {mailbox.folder}: {_bytes(data[0])!r}")
+    except imaplib.IMAP4.error as exc:
+        raise MailboxError(f"Cannot open the folder {mailbox.folder}: {exc}") from None
+    finally:
+        _close(conn)
 
 
 def _close(conn: imaplib.IMAP4) -> None:

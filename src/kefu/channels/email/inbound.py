@@ -30,19 +30,21 @@ from django.db.models import F
 from django.tasks import task
 from django.urls import reverse
 
-from kefu.accounts.actions import create_user
+from kefu.accounts.actions import create_user, normalize_email
 from kefu.accounts.models import User
 from kefu.core import clock
 from kefu.crm.actions import find_user_by_identity, set_identity_bouncing
 from kefu.crm.choices import IdentityType
+from kefu.crm.models import Identity
 from kefu.tickets.actions import NewComment, TicketData, create_ticket, create_upload, update_ticket
 from kefu.tickets.choices import Channel, Status
 from kefu.tickets.models import Attachment, Ticket
 
+from . import config
 from .addresses import find_support_address, is_support_address, ticket_id_from_reply_address
 from .choices import InboundState, SuspensionCause
 from .folding import fold_html, fold_text
-from .models import EmailSettings, InboundMessage, Mailbox, OutboundMessage, SupportAddress
+from .models import InboundMessage, Mailbox, OutboundMessage, SupportAddress
 from .parsing import ParsedEmail, message_ids, parse_email
 from .protection import automated_reason, read_bounce, suppress_automatic_mail
 
@@ -52,6 +54,9 @@ _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MESSAGE_ID_HEADER = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
 _SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# The longest body (characters) a comment takes from one email; the rest stays in the
+# original message, one click away (Zendesk keeps 64 KB of a comment).
+MAX_BODY_CHARS = 256 * 1024
 
 
 class Quarantine(Exception):
@@ -102,12 +107,8 @@ def store_inbound(
     created: list[int] = []
     with transaction.atomic():
         for recipient in dict.fromkeys(r.strip().lower() for r in recipients if r.strip()):
-            existing = InboundMessage.objects.filter(
-                recipient=recipient, message_key=message_key
-            ).first()
-            if existing is not None:
-                rows.append(existing)
-                continue
+            # Insert first: the unique constraint, not a SELECT before every INSERT, recognises
+            # a second delivery (rare), so the common case costs one statement.
             row = InboundMessage(
                 recipient=recipient,
                 message_id=message_id,
@@ -129,7 +130,7 @@ def store_inbound(
             try:
                 with transaction.atomic():
                     row.save(force_insert=True)
-            except IntegrityError:  # stored by a concurrent delivery a moment ago
+            except IntegrityError:  # delivered before (or concurrently a moment ago)
                 rows.append(
                     InboundMessage.objects.get(recipient=recipient, message_key=message_key)
                 )
@@ -175,6 +176,12 @@ def process_pending(*, older_than: dt.timedelta = dt.timedelta(0), limit: int = 
     return len(ids)
 
 
+PROCESSED_FIELDS = [
+    "state", "sender", "subject", "automated", "suspension_cause", "error", "attempts",
+    "ticket", "comment", "processed_at",
+]  # fmt: skip
+
+
 def process_inbound(inbound_id: int, *, force: bool = False) -> str:
     """Turn a stored message into a ticket or comment, exactly once; return its new state.
 
@@ -182,9 +189,20 @@ def process_inbound(inbound_id: int, *, force: bool = False) -> str:
     message with the error text and returns normally, so a queue of messages keeps flowing.
     """
     try:
-        with transaction.atomic():
+        # Parse before taking the row lock (on SQLite: the database's one write lock), so a
+        # 20 MB message being parsed holds up no other message's processing. Parsing is pure;
+        # the claim below still decides who processes the message.
+        raw = (
+            InboundMessage.objects.filter(pk=inbound_id, state=InboundState.RECEIVED)
+            .values_list("raw", flat=True)
+            .first()
+        )
+        parsed = parse_email(bytes(raw)) if raw is not None else None
+        del raw
+        with config.snapshot(), transaction.atomic():
             inbound = (
                 InboundMessage.objects.select_for_update()
+                .defer("raw")
                 .filter(pk=inbound_id, state=InboundState.RECEIVED)
                 .first()
             )
@@ -196,9 +214,12 @@ def process_inbound(inbound_id: int, *, force: bool = False) -> str:
                     or "missing"
                 )
             inbound.attempts += 1
-            _process(inbound, force=force)
+            if parsed is None:  # it became "received" again after the read (a retry)
+                parsed = parse_email(bytes(InboundMessage.objects.get(pk=inbound_id).raw))
+            _process(inbound, parsed, force=force)
             inbound.processed_at = clock.now()
-            inbound.save()
+            # Not the raw bytes: they were written once, when the message arrived.
+            inbound.save(update_fields=PROCESSED_FIELDS)
             return inbound.state
     except Exception as exc:
         reason = _describe(exc)
@@ -226,8 +247,7 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _process(inbound: InboundMessage, *, force: bool) -> None:
-    parsed = parse_email(bytes(inbound.raw))
+def _process(inbound: InboundMessage, parsed: ParsedEmail, *, force: bool) -> None:
     sender = parsed.sender or (
         ("", inbound.envelope_from.lower()) if inbound.envelope_from else None
     )
@@ -284,7 +304,7 @@ def _suspend(inbound: InboundMessage, cause: str) -> None:
 
 
 def _over_rate_limit(inbound: InboundMessage) -> bool:
-    limit = EmailSettings.load().sender_rate_limit
+    limit = config.current().settings.sender_rate_limit
     if not limit:
         return False
     since = clock.now() - dt.timedelta(hours=1)
@@ -299,7 +319,14 @@ def _over_rate_limit(inbound: InboundMessage) -> bool:
 
 def _person(sender: tuple[str, str], parsed: ParsedEmail) -> User:
     name, address = sender
-    person = find_user_by_identity(type=IdentityType.EMAIL, value=address)
+    # One query for the person and whether the address was bouncing (the common case: a
+    # customer who wrote before and is not bouncing needs nothing else).
+    identity = (
+        Identity.objects.select_related("user")
+        .filter(type=IdentityType.EMAIL, value=normalize_email(address) or "")
+        .first()
+    )
+    person = identity.user if identity is not None else None
     if person is None:
         text = parsed.subject + parsed.text[:500]
         person = create_user(
@@ -311,7 +338,7 @@ def _person(sender: tuple[str, str], parsed: ParsedEmail) -> User:
             from kefu.crm.actions import add_identity
 
             add_identity(user=person, type=IdentityType.EMAIL, value=address)
-    else:
+    elif identity is not None and identity.bouncing:
         # They write from it again: it works.
         set_identity_bouncing(type=IdentityType.EMAIL, value=address, bouncing=False)
     return person
@@ -404,6 +431,14 @@ def _comment(
         html = re.sub(r"""(src=["']?)cid:([^"'\s>]+)""", to_url, html, flags=re.I)
     else:
         text, folded = fold_text(parsed.text)
+    truncated = len(html) > MAX_BODY_CHARS or len(text) > MAX_BODY_CHARS
+    if truncated:
+        # A 20 MB text body would be copied into the ticket, its search index and every
+        # notification quoting it; the comment keeps the start and the original keeps it all.
+        note = "… (truncated: the full message is in the original / 全文见原始邮件)"
+        if html:
+            html = html[:MAX_BODY_CHARS] + f"<p>{note}</p>"
+        text = text[:MAX_BODY_CHARS] + ("\n\n" + note if text else "")
     if not html and not text.strip() and not attachments:
         text = "(no content)"
     return NewComment(
@@ -418,7 +453,8 @@ def _comment(
             "email": {
                 "inbound_id": inbound.pk,
                 "message_id": parsed.message_id,
-                "folded": folded,
+                "folded": folded or truncated,
+                "truncated": truncated,
                 "automated": inbound.automated,
                 "skipped_attachments": skipped,
                 "to": [a for _n, a in parsed.to],
@@ -467,7 +503,12 @@ def _new_ticket(
     if not inbound.automated and not person.is_agent:
         from .outbound import queue_acknowledgement
 
-        queue_acknowledgement(ticket=ticket, recipient=person)
+        queue_acknowledgement(
+            ticket=ticket,
+            recipient=person,
+            answering=parsed.message_id,
+            first_comment=inbound.comment.body if inbound.comment else None,
+        )
 
 
 def _reply(inbound: InboundMessage, parsed: ParsedEmail, person: User, ticket: Ticket) -> None:

@@ -15,6 +15,7 @@ from .choices import (
     OutboundState,
     TemplateKey,
 )
+from .fields import EncryptedTextField
 
 
 class SupportAddress(ObjectIdModel):
@@ -71,12 +72,13 @@ class Mailbox(ObjectIdModel):
         _("sign-in"), max_length=10, choices=MailboxAuth.choices, default=MailboxAuth.PASSWORD
     )
     # A password or an app password (QQ Mail, 163, Aliyun: the "authorization code").
-    password = models.CharField(_("password"), max_length=500, blank=True)
+    # Secrets are encrypted at rest (fields.py).
+    password = EncryptedTextField(_("password"), blank=True)
     oauth_token_endpoint = models.URLField(_("OAuth token endpoint"), blank=True)
     oauth_client_id = models.CharField(_("OAuth client id"), max_length=500, blank=True)
-    oauth_client_secret = models.CharField(_("OAuth client secret"), max_length=500, blank=True)
-    oauth_refresh_token = models.TextField(_("OAuth refresh token"), blank=True)
-    oauth_access_token = models.TextField(blank=True)
+    oauth_client_secret = EncryptedTextField(_("OAuth client secret"), blank=True)
+    oauth_refresh_token = EncryptedTextField(_("OAuth refresh token"), blank=True)
+    oauth_access_token = EncryptedTextField(blank=True)
     oauth_expires_at = models.DateTimeField(null=True, blank=True)
     folder = models.CharField(_("folder"), max_length=255, default="INBOX")
     move_to = models.CharField(

@@ -11,16 +11,19 @@ as in Zendesk, where a reply on a web-form or API ticket also reaches the custom
 Addresses marked as bouncing are left out.
 """
 
+import contextlib
 import datetime as dt
 import logging
 import secrets
 import smtplib
+import threading
 from collections.abc import Callable, Iterable
 from email.utils import formataddr
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
 from django.db.models import F
 from django.tasks import task
@@ -38,14 +41,22 @@ from kefu.tickets.actions import NewComment, TicketData, update_ticket
 from kefu.tickets.choices import Channel
 from kefu.tickets.models import Attachment, Comment, Ticket
 
+from . import config
 from .addresses import default_support_address, find_support_address, reply_address
 from .choices import OutboundKind, OutboundState
 from .defaults import DEFAULT_EXPECTED_RESPONSE
 from .folding import REPLY_MARKER
 from .inbound import key_of
-from .models import EmailSettings, InboundMessage, OutboundMessage, SupportAddress
+from .models import InboundMessage, OutboundMessage, SupportAddress
 from .protection import Bounce, automatic_mail_suppressed
-from .rendering import check_template, locale_of, render_html, render_text, ticket_context
+from .rendering import (
+    check_template,
+    locale_of,
+    render_html,
+    render_text,
+    ticket_context,
+    ticket_url,
+)
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +123,8 @@ def _thread_headers(ticket: Ticket) -> tuple[str, list[str]]:
 
 def _new_message_id(ticket: Ticket, address: SupportAddress | None) -> str:
     domain = (address.email if address else settings.DEFAULT_FROM_EMAIL).rpartition("@")[2]
-    return f"<kefu.{ticket.pk}.{secrets.token_hex(8)}@{domain or 'localhost'}>"
+    domain = domain or urlsplit(settings.BASE_URL).hostname or "localhost"
+    return f"<kefu.{ticket.pk}.{secrets.token_hex(8)}@{domain}>"
 
 
 def _tagged(subject: str, ticket: Ticket) -> str:
@@ -133,9 +145,10 @@ def _create(
     comment: Comment | None = None,
     reason: str = "",
     automatic: bool,
+    thread: tuple[str, list[str]] | None = None,
 ) -> OutboundMessage:
     address = support_address_of(ticket)
-    in_reply_to, references = _thread_headers(ticket)
+    in_reply_to, references = thread if thread is not None else _thread_headers(ticket)
     message_id = _new_message_id(ticket, address)
     from_email = address.email if address else settings.DEFAULT_FROM_EMAIL
     headers = {"X-Kefu-Ticket-Id": str(ticket.pk)}
@@ -211,7 +224,7 @@ def queue_reply(*, comment: Comment) -> OutboundMessage | None:
         to, cc = cc[:1], cc[1:]
     address = support_address_of(ticket)
     from_name = f"{author.name} ({address.name})" if address and address.name else author.name
-    url = settings.BASE_URL + f"/portal/requests/{ticket.pk}"
+    url = ticket_url(ticket, for_agent=False)
     text = (
         f"{REPLY_MARKER}\n\n{author.name}:\n\n{comment.body}\n\n"
         f"--\n[#{ticket.pk}] {ticket.subject}\n{url}\n"
@@ -276,6 +289,8 @@ def _notify(
     body_template: str,
     reason: str,
     kind: str,
+    thread: tuple[str, list[str]] | None = None,
+    latest_public_comment: str | None = None,
 ) -> list[OutboundMessage]:
     check_template(subject_template, field="subject_template")
     check_template(body_template, field="body_template")
@@ -283,7 +298,10 @@ def _notify(
     address = support_address_of(ticket)
     for person in _deliverable(recipients):
         context = ticket_context(
-            ticket, recipient=person, expected_response=_expected(ticket, person)
+            ticket,
+            recipient=person,
+            expected_response=_expected(ticket, person),
+            latest_public_comment=latest_public_comment,
         )
         text = render_text(body_template, context)
         html = render_html(body_template, context)
@@ -302,6 +320,7 @@ def _notify(
                 from_name=address.name if address else "",
                 reason=reason,
                 automatic=True,
+                thread=thread,
             )
         )
     return sent
@@ -313,16 +332,21 @@ def _expected(ticket: Ticket, person: User) -> str:
         text = provider(ticket, locale)
         if text:
             return text
-    return EmailSettings.load().expected_response or DEFAULT_EXPECTED_RESPONSE.get(
+    return config.current().settings.expected_response or DEFAULT_EXPECTED_RESPONSE.get(
         locale, DEFAULT_EXPECTED_RESPONSE["en"]
     )
 
 
-def queue_acknowledgement(*, ticket: Ticket, recipient: User) -> OutboundMessage | None:
-    """The automatic "we received your request #123" reply to a new emailed ticket."""
+def queue_acknowledgement(
+    *, ticket: Ticket, recipient: User, answering: str = "", first_comment: str | None = None
+) -> OutboundMessage | None:
+    """The automatic "we received your request #123" reply to a new emailed ticket.
+
+    ``answering`` (the Message-ID of the message that opened the ticket) and ``first_comment``
+    (its text), when the caller has them, save reading the ticket's thread back."""
     from .rendering import template_for
 
-    if not EmailSettings.load().acknowledge_new_tickets:
+    if not config.current().settings.acknowledge_new_tickets:
         return None
     locale = locale_of(recipient)
     subject, body = template_for("acknowledgement", locale)
@@ -333,6 +357,9 @@ def queue_acknowledgement(*, ticket: Ticket, recipient: User) -> OutboundMessage
         body_template=body,
         reason="acknowledgement",
         kind=OutboundKind.ACKNOWLEDGEMENT,
+        # A new ticket's thread is the one message that opened it.
+        thread=(answering, [answering]) if answering else None,
+        latest_public_comment=first_comment,
     )
     return messages[0] if messages else None
 
@@ -370,6 +397,48 @@ def compose(outbound: OutboundMessage) -> EmailMultiAlternatives:
     return message
 
 
+_mailer = threading.local()
+# Some providers refuse more messages per connection than this (QQ, Exchange): start a new
+# session before reaching it.
+MAX_PER_SESSION = 50
+
+
+def _quietly_close(mailer: object) -> None:
+    with contextlib.suppress(Exception):  # closing a connection that already failed
+        mailer.close()  # type: ignore[attr-defined]
+
+
+def _deliver(message: EmailMultiAlternatives) -> None:
+    """Send through this thread's mailer, keeping its SMTP session open between emails
+    (connecting and EHLO cost about as much as sending a small message). A session the
+    server has closed since is noticed with NOOP before use and opened again; after any
+    failure the session is dropped, so the next attempt starts clean."""
+    key = repr(getattr(settings, "MAILERS", {}).get("default"))
+    mailer = getattr(_mailer, "backend", None)
+    if mailer is None or getattr(_mailer, "key", None) != key:
+        if mailer is not None:
+            _quietly_close(mailer)
+        mailer = mailers["default"]
+        _mailer.backend, _mailer.key = mailer, key
+    session = getattr(mailer, "connection", None)
+    if session is not None:
+        try:
+            alive = session.noop()[0] == 250 and _mailer.sent < MAX_PER_SESSION
+        except Exception:
+            alive = False
+        if not alive:
+            _quietly_close(mailer)
+    if getattr(mailer, "connection", None) is None:
+        _mailer.sent = 0
+    try:
+        mailer.open()
+        mailer.send_messages([message])
+        _mailer.sent += 1
+    except Exception:
+        _quietly_close(mailer)
+        raise
+
+
 @task()
 def send_outbound_task(outbound_id: int) -> str:
     return send_outbound(outbound_id)
@@ -395,7 +464,7 @@ def send_outbound(outbound_id: int) -> str:
     if not claimed:
         return outbound.state
     try:
-        compose(outbound).send(using="default")
+        _deliver(compose(outbound))
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:5000]
         log.warning(

@@ -1,6 +1,7 @@
 """Reading a raw email into a ``ParsedEmail``: headers, bodies and attachments, in any charset.
 
-The stdlib parser (``email`` with ``policy.default``) splits the MIME structure; everything that
+The stdlib parser (``email`` with ``policy.compat32``, which keeps header values raw instead of
+building parsed header objects on every access) splits the MIME structure; everything that
 turns bytes into text is done here, more forgivingly than the stdlib does it:
 
 - Charsets: labels are mapped to their supersets (GB2312/GBK → GB18030, Big5 → Big5-HKSCS,
@@ -22,7 +23,7 @@ import quopri
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.message import EmailMessage, Message
+from email.message import Message
 
 from charset_normalizer import from_bytes
 
@@ -288,7 +289,10 @@ def _text(part: Message) -> str:
 def parse_email(raw: bytes) -> ParsedEmail:
     """Everything Kefu needs from a raw message. Never raises on malformed MIME: the stdlib
     records defects and this reads what it can (a caller may still refuse the result)."""
-    message: EmailMessage = email.message_from_bytes(raw, policy=policy.default)
+    # compat32 splits the structure like policy.default but hands out header values as they
+    # are instead of building parsed header objects on every access (that was most of the
+    # parse time); every value is decoded here anyway.
+    message: Message = email.message_from_bytes(raw, policy=policy.compat32)
     defects = [type(d).__name__ for d in message.defects]
     texts: list[str] = []
     htmls: list[str] = []
@@ -319,7 +323,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
             return
         disposition = (part.get_content_disposition() or "").lower()
         file_name = _filename(part)
-        content_id = (part.get("content-id") or "").strip().strip("<>")
+        content_id = str(part.get("content-id") or "").strip().strip("<>")
         if content_type == "text/rfc822-headers":
             returned_headers = _text(part)
             return

@@ -104,3 +104,15 @@ def update_email_settings(**changes: object) -> EmailSettings:
     settings.full_clean()
     settings.save()
     return settings
+
+
+def check_mailbox_connection(mailbox: Mailbox) -> str:
+    """Sign in to the mailbox's server and open its folder; "" when that works, else the
+    problem in one sentence. Changes nothing (the admin page's "Test connection")."""
+    from .imap import MailboxError, check_connection
+
+    try:
+        check_connection(mailbox)
+    except MailboxError as exc:
+        return str(exc)
+    return ""

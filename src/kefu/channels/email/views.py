@@ -14,9 +14,9 @@ from kefu.tickets.models import Comment
 from kefu.web.admin.decorators import admin_required
 
 from . import inbound as pipeline
-from .choices import InboundState
+from .choices import InboundState, TemplateKey
 from .inbound import original_of
-from .models import InboundMessage, Mailbox, SupportAddress
+from .models import EmailSettings, InboundMessage, Mailbox, SupportAddress
 
 
 def _inbound_of(request: HttpRequest, comment_id: int) -> tuple[Comment, InboundMessage]:
@@ -79,6 +79,11 @@ def admin_email(request: HttpRequest) -> HttpResponse:
         {
             "section": "email",
             "addresses": SupportAddress.objects.select_related("group"),
+            "settings": EmailSettings.load(),
+            "templates": [
+                (key, label, [("zh-hans", "简体中文"), ("en", "English")])
+                for key, label in TemplateKey.choices
+            ],
             "mailboxes": Mailbox.objects.select_related("support_address"),
             "quarantined": held.filter(state=InboundState.QUARANTINED)[:LIST_LIMIT],
             "suspended": held.filter(state=InboundState.SUSPENDED)[:LIST_LIMIT],
