@@ -12,29 +12,28 @@ by Django's usual ``request_started``/``request_finished`` handling on that same
 """
 
 import os
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext
 from django.core.asgi import get_asgi_application
+from django.core.handlers.asgi import ASGIHandler
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
+Receive = Callable[[], Awaitable[Mapping[str, Any]]]
+Send = Callable[[Mapping[str, Any]], Awaitable[None]]
 
 
 class ReusedThreads:
     """Run each HTTP request's synchronous part on an idle long-lived thread (one made when
     all are busy, so there are as many as requests ever ran at once)."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: ASGIHandler) -> None:
         self.app = app
         self.idle: list[ThreadPoolExecutor] = []
         self.made = 0
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
