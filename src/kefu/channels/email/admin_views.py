@@ -23,15 +23,6 @@ from .rendering import LOCALES, render_html, render_text, sample_context, templa
 FORM_TEMPLATE = "web/admin/form.html"
 
 
-def _apply(form: forms.EmailAdminForm, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for key, errors in exc.message_dict.items():
-        name = form.field_name_for(key)
-        form.add_error(None if name == "__all__" else name, errors)
-
-
 def _form_page(
     request: HttpRequest,
     form: forms.EmailAdminForm,
@@ -45,7 +36,7 @@ def _form_page(
         try:
             on_valid(form.cleaned_data)
         except ValidationError as exc:
-            _apply(form, exc)
+            form.add_action_errors(exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("email:admin")
@@ -169,7 +160,7 @@ def edit_template(request: HttpRequest, key: str, locale: str) -> HttpResponse:
                 actions.check_template(form.cleaned_data["subject"], field="subject")
                 actions.check_template(form.cleaned_data["body"], field="body")
             except ValidationError as exc:
-                _apply(form, exc)
+                form.add_action_errors(exc)
             else:
                 context = sample_context(locale)
                 preview = {

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import Group
+from kefu.web.admin.forms import AdminForm
 
 from .choices import MailboxAuth, MailboxSecurity
 from .models import SupportAddress
@@ -15,9 +16,8 @@ LANGUAGE_CHOICES = [("zh-hans", "简体中文"), ("en", "English")]
 SECRET_FIELDS = ("password", "oauth_client_secret", "oauth_refresh_token")
 
 
-class EmailAdminForm(forms.Form):
-    def field_name_for(self, key: str) -> str:
-        return key if key in self.fields else "__all__"
+class EmailAdminForm(AdminForm):
+    """The admin settings' form base: action errors land next to their fields."""
 
 
 class SupportAddressForm(EmailAdminForm):

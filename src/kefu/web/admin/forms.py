@@ -25,6 +25,16 @@ class AdminForm(forms.Form):
         key = self.error_fields.get(key, key)
         return key if key in self.fields else "__all__"
 
+    def add_action_errors(self, exc: ValidationError) -> None:
+        """Show an action's ``ValidationError`` next to the fields it names (the rest above
+        the form), so the form keeps what was typed."""
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc)
+            return
+        for key, errors in exc.message_dict.items():
+            name = self.field_name_for(key)
+            self.add_error(None if name == "__all__" else name, errors)
+
 
 def _groups_field() -> forms.ModelMultipleChoiceField:
     return forms.ModelMultipleChoiceField(

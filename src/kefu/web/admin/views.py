@@ -30,15 +30,6 @@ from .sections import sections
 Handler = Callable[[dict[str, Any]], Any]
 
 
-def _apply(form: forms.AdminForm, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for key, errors in exc.message_dict.items():
-        name = form.field_name_for(key)
-        form.add_error(None if name == "__all__" else name, errors)
-
-
 def _form_page(
     request: HttpRequest,
     form: forms.AdminForm,
@@ -55,7 +46,7 @@ def _form_page(
         try:
             on_valid(form.cleaned_data)
         except ValidationError as exc:
-            _apply(form, exc)
+            form.add_action_errors(exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc) or _("You cannot do this."))
         else:
