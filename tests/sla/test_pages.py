@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from kefu.core import clock
 from kefu.sla import actions as sla
@@ -253,3 +254,11 @@ def test_the_report_refuses_an_end_before_the_start(client, personas):
     response = client.get(reverse("sla:report"), {"start": "2026-11-30", "end": "2026-11-01"})
     assert response.status_code == 400
     assert response.context["form"].errors["end"] == ["The end date is before the start date."]
+
+
+def test_the_report_s_date_range_reads_as_dates_in_chinese(client, personas):
+    # "From" is also an email header ("发件人"); the range's start has its own context.
+    client.force_login(personas.alice)
+    with translation.override("zh-hans"):
+        html = client.get(reverse("sla:report"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "从（含当天）" in html and "发件人" not in html

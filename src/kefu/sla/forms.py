@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kefu.tickets.choices import Priority
 
@@ -291,7 +292,9 @@ class PolicyForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=_date_input())
+    start = forms.DateField(
+        label=pgettext_lazy("start of a date range", "From"), widget=_date_input()
+    )
     end = forms.DateField(label=_("To (included)"), widget=_date_input())
 
     def clean(self) -> dict[str, Any]:
