@@ -81,7 +81,8 @@ class SchedulerThread(threading.Thread):
             try:
                 claimed = tick()
                 if claimed:
-                    log.info("scheduled: %s", ", ".join(claimed))
+                    # DEBUG: the 30-second jobs would scroll the sign-in box of `kefu run` away.
+                    log.debug("scheduled: %s", ", ".join(claimed))
             except Exception:
                 log.exception("scheduler tick failed")
             finally:
