@@ -27,11 +27,37 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test import testcases
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PHONE = {"width": 390, "height": 844}
+
+
+class OneRequestAtATime(ThreadedWSGIServer):
+    """The live server, answering one request at a time.
+
+    On SQLite the test database is in memory and pytest-django hands its *one* connection to
+    every request thread of the live server. A page and its HTMX polls then ran queries on the
+    same sqlite3 connection at once and read each other's rows (seen: ``Session.objects.get``
+    by primary key "returned 2"). Connections are still accepted in parallel; only the
+    application runs under a lock. (PostgreSQL gives each thread its own connection.)"""
+
+    _lock = threading.Lock()
+
+    def set_app(self, application: Any) -> None:
+        lock = self._lock
+
+        def serialized(environ: Any, start_response: Any) -> Any:
+            with lock:
+                return application(environ, start_response)
+
+        super().set_app(serialized)
+
+
+testcases.LiveServerThread.server_class = OneRequestAtATime
 
 
 def _in_ci() -> bool:
