@@ -19,6 +19,7 @@ from typing import Any
 from asgiref.sync import ThreadSensitiveContext
 from django.core.asgi import get_asgi_application
 from django.core.handlers.asgi import ASGIHandler
+from django.db import connections
 
 Receive = Callable[[], Awaitable[Mapping[str, Any]]]
 Send = Callable[[Mapping[str, Any]], Awaitable[None]]
@@ -26,10 +27,13 @@ Send = Callable[[Mapping[str, Any]], Awaitable[None]]
 
 class ReusedThreads:
     """Run each HTTP request's synchronous part on an idle long-lived thread (one made when
-    all are busy, so there are as many as requests ever ran at once)."""
+    all are busy). At most ``keep`` threads wait for the next requests; one more finishes
+    after a burst, closing its database connections, so a spike of concurrent requests does
+    not leave as many connections open."""
 
-    def __init__(self, app: ASGIHandler) -> None:
+    def __init__(self, app: ASGIHandler, *, keep: int = 8) -> None:
         self.app = app
+        self.keep = keep
         self.idle: list[ThreadPoolExecutor] = []
         self.made = 0
 
@@ -46,7 +50,11 @@ class ReusedThreads:
             async with ThreadSensitiveContext(executor=executor):
                 await self.app(scope, receive, send)
         finally:
-            self.idle.append(executor)
+            if len(self.idle) < self.keep:
+                self.idle.append(executor)
+            else:
+                executor.submit(connections.close_all)
+                executor.shutdown(wait=False)
 
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")

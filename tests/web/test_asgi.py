@@ -55,3 +55,19 @@ def test_concurrent_requests_get_a_thread_each():
     server = asyncio.run(overlapping())
     assert server.made == 2 and len(set(seen)) == 2
     assert len(server.idle) == 2  # both threads wait for the next requests
+
+
+def test_threads_beyond_the_ones_kept_finish_after_a_burst():
+    seen: list[str] = []
+    gate = asyncio.Event()
+
+    async def burst() -> ReusedThreads:
+        server = ReusedThreads(_app(seen, gate), keep=1)  # type: ignore[arg-type]
+        requests = [asyncio.create_task(server({"type": "http"}, _noop, _noop)) for _ in range(3)]
+        await asyncio.sleep(0.2)
+        gate.set()
+        await asyncio.gather(*requests)
+        return server
+
+    server = asyncio.run(burst())
+    assert server.made == 3 and len(server.idle) == 1  # the other two were shut down
