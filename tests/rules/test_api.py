@@ -4,6 +4,7 @@
 import pytest
 from django.core.cache import cache
 
+from kefu.accounts import actions as accounts
 from kefu.rules.models import Notification, Trigger, Webhook
 from kefu.tickets.actions import NewComment, TicketData, create_ticket, update_ticket
 from tests.api.conftest import ApiClient
@@ -159,4 +160,10 @@ def test_routing_availability_and_child_tasks_through_the_api(personas, admin_ap
     assert child["assignee_id"] == personas.alice.pk  # routed at once
     listed = alice.get(f"tickets/{ticket.pk}/child_tasks").json()["child_tasks"]
     assert [c["subject"] for c in listed] == ["Ship a part"]
-    assert ApiClient(personas.carol).get(f"tickets/{ticket.pk}/child_tasks").status_code == 404
+    # Internal work: not even the requester sees it; another agent may not set alice's status.
+    assert ApiClient(personas.bob).get(f"tickets/{ticket.pk}/child_tasks").status_code == 403
+    assert ApiClient(personas.carol).get(f"tickets/{ticket.pk}/child_tasks").status_code == 403
+    dan = accounts.create_user(name="Dan", email="dan@kefu.test", role="agent")
+    refused = ApiClient(dan).put(f"agent_statuses/{personas.alice.pk}",
+                                 {"agent_status": {"capacity": 1}})  # fmt: skip
+    assert refused.status_code == 403

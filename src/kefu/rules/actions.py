@@ -43,7 +43,6 @@ from .models import (
     TriggerCategory,
     Webhook,
 )
-from .routing import drain_agent_groups
 from .rule_actions import bind_actions
 from .webhooks import check_endpoint, send
 
@@ -308,9 +307,11 @@ def set_group_routing(*, actor: User | None, group: Group, mode: str) -> GroupRo
         raise ValidationError({"mode": [_("Unknown routing mode: %(m)s") % {"m": mode}]})
     routing, _created = GroupRouting.objects.update_or_create(group=group, defaults={"mode": mode})
     if mode != RoutingMode.MANUAL:
-        from .routing import drain_queue
+        from .routing import safe_enqueue
+        from .tasks import drain_queue_task
 
-        transaction.on_commit(lambda: drain_queue(group.pk))
+        group_id = group.pk
+        transaction.on_commit(lambda: safe_enqueue(drain_queue_task, group_id))
     return routing
 
 
@@ -360,7 +361,11 @@ def set_agent_availability(*, actor: User | None, agent: User, availability: str
         status.availability = availability
         status.save(update_fields=["availability", "updated_at"])
     if availability == Availability.ONLINE:
-        drain_agent_groups(agent.pk)
+        from .routing import safe_enqueue
+        from .tasks import drain_agent_groups_task
+
+        agent_id = agent.pk
+        transaction.on_commit(lambda: safe_enqueue(drain_agent_groups_task, agent_id))
     return status
 
 

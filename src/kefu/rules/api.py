@@ -456,6 +456,8 @@ def update_agent_status(
     if not actor.is_agent:
         raise PermissionDenied(_("Only agents have a routing status."))
     agent = User.objects.get(pk=user_id, role__in=["agent", "admin"])
+    if agent.pk != actor.pk and not actor.is_admin:
+        raise PermissionDenied(_("Agents set their own availability."))
     data = payload.agent_status
     status = actions.agent_status(agent)
     if data.capacity is not None or data.skills is not None:
@@ -497,7 +499,10 @@ def _child_json(ticket: Any) -> dict[str, Any]:
 @router.get("tickets/{int:ticket_id}/child_tasks", response=ChildTaskList,
             summary="A ticket's child tasks and their state")  # fmt: skip
 def list_child_tasks(request: HttpRequest, ticket_id: int) -> dict:
-    parent = access_ticket(current_user(request), ticket_id)
+    user = current_user(request)
+    if not user.is_agent:  # internal work between departments: customers never see it
+        raise PermissionDenied(_("Only agents see child tasks."))
+    parent = access_ticket(user, ticket_id)
     return {"child_tasks": [_child_json(t) for t in actions.child_tasks(parent)]}
 
 

@@ -240,10 +240,10 @@ def route_on_change(change: TicketChange) -> None:
         from .tasks import drain_agent_groups_task
 
         agent_id = freed
-        transaction.on_commit(lambda: _safe_enqueue(drain_agent_groups_task, agent_id))
+        transaction.on_commit(lambda: safe_enqueue(drain_agent_groups_task, agent_id))
 
 
-def _safe_enqueue(task: Any, *args: Any) -> None:
+def safe_enqueue(task: Any, *args: Any) -> None:
     try:
         task.enqueue(*args)
     except Exception:  # a queue hiccup must not surface after the ticket was saved

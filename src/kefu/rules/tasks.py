@@ -24,3 +24,10 @@ def retry_webhooks_task() -> int:
 @task()
 def drain_agent_groups_task(agent_id: int) -> int:
     return routing.drain_agent_groups(agent_id)
+
+
+@task()
+def drain_queue_task(group_id: int) -> int:
+    from .routing import drain_queue
+
+    return drain_queue(group_id)

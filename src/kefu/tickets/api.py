@@ -67,7 +67,11 @@ def ticket_and_audit(request: HttpRequest, ticket: Ticket, after_audit_id: int) 
     fresh = Ticket.objects.get(pk=ticket.pk)
     return {
         "ticket": ticket_json(request, fresh),
-        "audit": audits_json(request, [audit])[0] if audit else None,
+        "audit": (
+            audits_json(request, [audit], public_only=not current_user(request).is_agent)[0]
+            if audit
+            else None
+        ),
     }
 
 
@@ -101,9 +105,11 @@ def show_many(request: HttpRequest, ids: str) -> dict:
     summary="Show a ticket",
 )
 def show_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    ticket = access.access_ticket(current_user(request), ticket_id)
+    user = current_user(request)
+    ticket = access.access_ticket(user, ticket_id)
     data = ticket_json(request, ticket)
-    for name in request.GET.get("include", "").split(","):
+    # Sideloads (SLA state, ...) are agents' information.
+    for name in request.GET.get("include", "").split(",") if user.is_agent else []:
         if name.strip() in TICKET_INCLUDES:
             data[name.strip()] = TICKET_INCLUDES[name.strip()](request, ticket)
     return prebuilt({"ticket": data})

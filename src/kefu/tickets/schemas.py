@@ -194,6 +194,9 @@ def tickets_json(request: HttpRequest, tickets: Iterable[Ticket]) -> list[dict[s
         else set()
     )
     fields = list(TicketField.objects.filter(active=True).order_by("position", "id"))
+    viewer = getattr(request, "auth", None)  # the API caller
+    if viewer is None or not viewer.is_agent:  # customers see the portal's fields only
+        fields = [f for f in fields if f.visible_in_portal]
     ratings = satisfaction_ratings(ids)
     return [
         _ticket_json(
@@ -339,6 +342,19 @@ def _event_json(
     return data
 
 
+# What an end user's audit shows besides public comments (the portal's status timeline).
+END_USER_AUDIT_FIELDS = frozenset({"subject", "status", "priority", "type", "requester_id"})
+
+
+def _end_user_may_see(event: AuditEvent) -> bool:
+    if event.type in (EventType.COMMENT, EventType.SATISFACTION_RATING):
+        return True
+    return (
+        event.type in (EventType.CREATE, EventType.CHANGE)
+        and event.field_name in END_USER_AUDIT_FIELDS
+    )
+
+
 def audits_json(
     request: HttpRequest,
     audits: Iterable[Audit],
@@ -347,7 +363,9 @@ def audits_json(
 ) -> list[dict[str, Any]]:
     """Zendesk's audit JSON (with events) for a list of audits, in three queries.
 
-    ``public_only`` (end users) leaves out internal notes."""
+    ``public_only`` (end users) keeps only what the portal shows: public comments and the
+    changes of ``END_USER_AUDIT_FIELDS``; internal notes, notifications sent to agents, SLA
+    events and agent-only fields are left out."""
     audits = list(audits)
     events: dict[int, list[AuditEvent]] = defaultdict(list)
     for event in AuditEvent.objects.filter(audit_id__in=[a.pk for a in audits]).order_by("id"):
@@ -363,6 +381,7 @@ def audits_json(
             _event_json(request, e, comments)
             for e in events.get(audit.pk, [])
             if not (e.type == EventType.COMMENT and e.comment_id not in comments)
+            and (not public_only or _end_user_may_see(e))
         ]
         result.append(
             {

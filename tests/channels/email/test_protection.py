@@ -238,3 +238,23 @@ def test_an_oversized_stored_message_is_processed_when_retried(personas, deliver
 
     assert actions.retry_inbound(inbound) == "processed"
     assert InboundMessage.objects.get().ticket is not None
+
+
+def test_a_database_hiccup_leaves_the_message_for_the_sweeper_not_in_quarantine(
+    personas, deliver, monkeypatch
+):
+    from django.db import OperationalError
+
+    from kefu.channels.email import inbound as pipeline
+
+    real = pipeline.parse_email
+    monkeypatch.setattr(
+        pipeline, "parse_email", lambda raw: (_ for _ in ()).throw(OperationalError("locked"))
+    )
+    stuck = deliver(raw_mail(subject="during a lock"))
+    assert stuck.state == "received" and not stuck.error  # a good message, not quarantined
+
+    monkeypatch.setattr(pipeline, "parse_email", real)
+    assert pipeline.process_pending() == 1
+    stuck.refresh_from_db()
+    assert stuck.state == "processed" and stuck.ticket.subject == "during a lock"

@@ -87,3 +87,22 @@ def test_agents_and_customers_cannot_use_the_admin_email_page(personas, client):
     assert client.get(reverse("email:admin")).status_code == 403
     client.force_login(personas.bob)
     assert client.get(reverse("email:admin")).status_code == 404
+
+
+def test_other_customers_on_the_ticket_do_not_get_someone_else_s_original(
+    personas, deliver, client
+):
+    # An emailed reply can quote anything (an agent's reply may quote an internal note); a
+    # customer CC'd on the ticket reads the comment but not its full original.
+    from kefu.tickets.actions import TicketData, update_ticket
+
+    inbound = deliver(raw_mail(body="Thanks", html=QUOTED))
+    update_ticket(
+        inbound.comment.ticket,
+        actor=personas.alice,
+        data=TicketData(email_ccs=[personas.carol]),
+    )
+    client.force_login(personas.carol)
+    ticket_page = client.get(reverse("portal:request", args=[inbound.comment.ticket_id]))
+    assert ticket_page.status_code == 200  # carol may read the ticket ...
+    assert client.get(reverse("email:original", args=[inbound.comment.pk])).status_code == 404

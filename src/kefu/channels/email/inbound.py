@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.tasks import task
 from django.urls import reverse
@@ -221,6 +221,11 @@ def process_inbound(inbound_id: int, *, force: bool = False) -> str:
             # Not the raw bytes: they were written once, when the message arrived.
             inbound.save(update_fields=PROCESSED_FIELDS)
             return inbound.state
+    except OperationalError as exc:
+        # The database, not the message (locked, connection lost): it stays received and the
+        # sweeper (``process_pending``) tries again, instead of quarantining a good message.
+        log.warning("inbound email %s left for a retry: %s", inbound_id, exc)
+        return InboundState.RECEIVED
     except Exception as exc:
         reason = _describe(exc)
         log.warning("inbound email %s quarantined: %s", inbound_id, reason)

@@ -27,6 +27,10 @@ def _inbound_of(request: HttpRequest, comment_id: int) -> tuple[Comment, Inbound
         raise Http404
     if not visible_comments(user, comment.ticket).filter(pk=comment.pk).exists():  # type: ignore[arg-type]
         raise Http404
+    # The full original keeps quoted history: an agent's emailed reply can quote an internal
+    # note. Customers see only the originals of their own messages.
+    if not user.is_agent and comment.author_id != user.pk:  # type: ignore[union-attr]
+        raise Http404
     inbound_id = (comment.metadata.get("email") or {}).get("inbound_id")
     inbound = InboundMessage.objects.filter(pk=inbound_id).first() if inbound_id else None
     if inbound is None or not inbound.raw:
