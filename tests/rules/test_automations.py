@@ -120,9 +120,10 @@ def test_an_automation_without_a_nullifying_condition_is_refused(personas, condi
     ],
 )  # fmt: skip
 def test_automations_that_nullify_themselves_are_accepted(personas, conditions, actions):
-    rules.create_automation(
+    automation = rules.create_automation(
         actor=personas.admin, title="ok", conditions=conditions, actions=actions
     )
+    assert automation.pk is not None and automation.conditions == conditions
 
 
 def test_an_automation_needs_a_time_based_condition(personas):

@@ -37,6 +37,9 @@ from .progress import latest_run
 
 def _errors_to_form(form: Form, exc: ValidationError, fields: dict[str, str] | None = None) -> None:
     """Put an action's errors on the form's fields (``fields`` renames action -> form)."""
+    if not hasattr(exc, "error_dict"):  # a message that names no field: above the form
+        form.add_error(None, exc.messages)
+        return
     fields = fields or {}
     for key, errors in exc.message_dict.items():
         name = fields.get(key, key)

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from kefu.accounts.access import visible_users
 from kefu.accounts.models import User
 from kefu.crm import actions as crm
 from kefu.crm.choices import IdentityType
@@ -113,7 +114,9 @@ def requester_suggestions(request: HttpRequest) -> HttpResponse:
     people: list[User] = []
     if len(query) >= 2 or (query and not query.isascii()):
         people = list(
-            User.objects.filter(Q(email__icontains=query) | Q(name__icontains=query))
+            visible_users(request.user)  # type: ignore[arg-type]
+            .filter(Q(email__icontains=query) | Q(name__icontains=query))
+            .filter(is_active=True, suspended=False)
             .exclude(email__isnull=True)
             .only("id", "name", "email")
             .order_by("name")[:MAX_SUGGESTIONS]
