@@ -93,3 +93,20 @@ def test_organization_name_clash_is_shown_next_to_the_field(client, personas):
     )
     assert response.status_code == 400
     assert response.context["form"].errors["name"]
+
+
+def test_light_agents_see_customers_and_organizations_but_edit_neither(client, personas):
+    from kefu.accounts import actions as accounts
+    from kefu.accounts.choices import Role
+
+    lee = accounts.create_user(name="Lee 李", email="lee@kefu.test", role=Role.LIGHT_AGENT)
+    client.force_login(lee)
+    org_url = reverse("crm:organization", args=[personas.acme.pk])
+    page = client.get(org_url + "?edit=1")
+    assert page.status_code == 200 and "Save organization" not in page.content.decode()
+    assert client.post(org_url, {"name": "Taken over"}).status_code == 403
+    assert Organization.objects.get(pk=personas.acme.pk).name == personas.acme.name
+    user_url = reverse("crm:user", args=[personas.bob.pk])
+    page = client.get(user_url + "?edit=1").content.decode()
+    assert "Save profile" not in page and "New ticket" not in page
+    assert client.post(user_url, {"name": "Robert"}).status_code == 403

@@ -163,3 +163,46 @@ def test_light_agents_add_internal_notes_but_no_replies_and_no_field_changes(per
     assert ticket.priority is None
     assert list(ticket.comments.values_list("public", flat=True)) == [True, False]
     assert ticket.assignee is None  # a light agent's note takes no ownership
+
+
+def test_light_agents_change_nothing_but_their_notes(personas, experts):
+    """Every write path a full agent has is closed to a light agent, with PermissionDenied
+    and nothing written: tickets (open, delete, restore, macros, escalate, child tasks),
+    people and organizations."""
+    from kefu.crm.access import can_manage_organizations
+    from kefu.tickets.actions import apply_macro, create_macro, delete_ticket, restore_ticket
+
+    tier2, _frank = experts
+    lee = accounts.create_user(name="Lee", email="lee@kefu.test", role=Role.LIGHT_AGENT,
+                               groups=[personas.support])  # fmt: skip
+    ticket = new_ticket(personas)
+    before = Ticket.objects.count()
+    with pytest.raises(PermissionDenied):
+        create_ticket(actor=lee, data=TicketData(subject="x", requester=personas.bob),
+                      comment=NewComment(body="y"))  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        delete_ticket(ticket, actor=lee)
+    delete_ticket(ticket, actor=personas.alice)
+    with pytest.raises(PermissionDenied):
+        restore_ticket(ticket, actor=lee)
+    restore_ticket(ticket, actor=personas.alice)
+    macro = create_macro(actor=personas.admin, title="Close",
+                         actions=[{"field": "status", "value": "solved"}])  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        apply_macro(ticket, macro, actor=lee)
+    with pytest.raises(PermissionDenied):
+        rules.escalate_ticket(actor=lee, ticket=ticket, group=tier2, reason="Too hard")
+    with pytest.raises(PermissionDenied):
+        rules.open_child_task(actor=lee, parent=ticket, group=tier2, subject="Ship it",
+                                body="Please")  # fmt: skip
+    assert Ticket.objects.count() == before
+    ticket.refresh_from_db()
+    assert ticket.group == personas.support and ticket.deleted_at is None
+    # People: a light agent edits no customer (only their own profile) and no organization.
+    with pytest.raises(PermissionDenied):
+        accounts.check_can_change_person(lee, target=personas.bob, changes=["name"])
+    accounts.check_can_change_person(lee, target=lee, changes=["name"])
+    accounts.check_can_change_person(personas.alice, target=personas.bob, changes=["name"])
+    with pytest.raises(PermissionDenied):
+        accounts.delete_user(personas.bob, actor=lee)
+    assert not can_manage_organizations(lee) and can_manage_organizations(personas.alice)

@@ -144,3 +144,25 @@ def test_quick_search_explains_a_query_it_cannot_run(agent_client, personas):
     response = agent_client.get("/agent/search/", {"q": "order_by:password"})
     assert response.status_code == 200
     assert 'class="errornote"' in response.content.decode()
+
+
+def test_pages_load_images_only_from_kefu(client, personas):
+    """A remote image in a customer's email (a tracking pixel) is never fetched: every page's
+    Content-Security-Policy allows images from Kefu itself only."""
+    from kefu.tickets.actions import NewComment, TicketData, create_ticket
+
+    ticket = create_ticket(
+        actor=personas.bob,
+        data=TicketData(subject="Pixel"),
+        comment=NewComment(
+            body="hi", html_body='<p>hi</p><img src="https://tracker.example/p.gif" alt="x">'
+        ),
+    )
+    client.force_login(personas.alice)
+    response = client.get(f"/agent/tickets/{ticket.pk}/")
+    assert response.status_code == 200
+    assert "tracker.example" in response.content.decode()  # kept in the HTML, but not loaded:
+    policy = response["Content-Security-Policy"]
+    assert "img-src 'self' data: blob:" in policy and "object-src 'none'" in policy
+    client.force_login(personas.bob)
+    assert "img-src 'self'" in client.get("/portal/")["Content-Security-Policy"]

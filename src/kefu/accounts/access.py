@@ -30,6 +30,6 @@ def group_ids_of(user: User) -> list[int]:
 
 def can_edit_user(actor: User, person: User) -> bool:
     """Agents edit customers' profiles; only admins edit agents and admins."""
-    if not actor.is_agent:
+    if not actor.is_full_agent:
         return actor.pk == person.pk
     return actor.is_admin or person.is_end_user

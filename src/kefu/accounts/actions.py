@@ -261,7 +261,7 @@ def check_can_change_person(
     if target is not None and target.pk == actor.pk and changes <= SELF_SERVICE_FIELDS:
         return
     staff_involved = (target is not None and target.is_agent) or (role or "") in STAFF_ROLES
-    if actor.is_agent and not staff_involved:
+    if actor.is_full_agent and not staff_involved:
         return
     raise PermissionDenied(_("You cannot change this person."))
 
@@ -273,7 +273,7 @@ def delete_user(user: User, *, actor: User) -> User:
     history stay. Agents delete end users; admins delete anyone but themselves."""
     if user.pk == actor.pk:
         raise ValidationError({"id": [_("You cannot delete yourself.")]})
-    if not actor.is_agent or (user.is_agent and not actor.is_admin):
+    if not actor.is_full_agent or (user.is_agent and not actor.is_admin):
         raise PermissionDenied(_("You cannot delete this person."))
     User.objects.filter(pk=user.pk).update(
         is_active=False, default_group=None, updated_at=clock.now()

@@ -74,8 +74,18 @@ class User(AbstractBaseUser, ObjectIdModel):
 
     @property
     def is_agent(self) -> bool:
-        """Agents and admins: the people who work tickets."""
+        """Staff: agents, admins and light agents, who see tickets (``is_full_agent``: change)."""
         return self.role in STAFF_ROLES
+
+    @property
+    def is_full_agent(self) -> bool:
+        """Agents and admins, who change tickets and people. Light agents (collaborators from
+        other departments) see tickets and add internal notes, nothing more (docs/rules.md)."""
+        return self.role in (Role.AGENT, Role.ADMIN)
+
+    @property
+    def is_light_agent(self) -> bool:
+        return self.role == Role.LIGHT_AGENT
 
     @property
     def is_admin(self) -> bool:

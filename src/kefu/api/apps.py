@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,14 @@ class ApiConfig(AppConfig):
     name = "kefu.api"
     label = "api"
     verbose_name = "API"
+
+    def ready(self) -> None:
+        from kefu.core import scheduler
+
+        from . import tasks
+
+        scheduler.register(
+            "api.recover_stalled_jobs",
+            every=dt.timedelta(minutes=5),
+            task=tasks.recover_stalled_jobs,
+        )

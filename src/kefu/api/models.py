@@ -25,11 +25,20 @@ class JobStatus(ObjectIdModel):
     message = models.TextField(blank=True)
     payload = models.JSONField(default=list)
     results = models.JSONField(default=list)
+    # The runner working the job (a random token); see ``kefu.api.jobs.run``.
+    claim = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["created_at"], name="job_status_created")]
+        indexes = [
+            models.Index(fields=["created_at"], name="job_status_created"),
+            models.Index(
+                fields=["updated_at"],
+                name="job_status_unfinished",
+                condition=models.Q(status__in=["queued", "working"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.job_type} {self.status} {self.progress}/{self.total}"

@@ -7,3 +7,11 @@ def run_job(job_id: int) -> None:
     from .jobs import run
 
     run(job_id)
+
+
+@task()
+def recover_stalled_jobs() -> int:
+    """Enqueue again bulk jobs that nobody works on (``kefu.api.jobs.recover_stalled``)."""
+    from .jobs import recover_stalled
+
+    return recover_stalled()

@@ -30,4 +30,4 @@ def shared_organization_ids(user: User) -> list[int]:
 
 def can_manage_organizations(user: User, *, delete: bool = False) -> bool:
     """Agents create and change organizations; only admins delete them (as in Zendesk)."""
-    return user.is_admin if delete else user.is_agent
+    return user.is_admin if delete else user.is_full_agent

@@ -15,7 +15,7 @@ from kefu.tickets.models import Ticket
 from kefu.web.decorators import agent_required
 
 from . import actions
-from .access import visible_identities, visible_organizations
+from .access import can_manage_organizations, visible_identities, visible_organizations
 from .forms import OrganizationForm, UserForm
 from .models import Organization
 
@@ -89,7 +89,8 @@ def user_page(request: HttpRequest, user_id: int) -> HttpResponse:
         "person": person,
         "form": form,
         "can_edit": can_edit_user(actor, person),
-        "editing": request.method == "POST" or request.GET.get("edit") == "1",
+        "editing": can_edit_user(actor, person)
+        and (request.method == "POST" or request.GET.get("edit") == "1"),
         "identities": visible_identities(actor).filter(user=person).order_by("type", "-primary"),
         "organizations": visible_organizations(actor).filter(memberships__user=person),
         "tickets": _tickets(actor, requester=person),
@@ -101,7 +102,10 @@ def user_page(request: HttpRequest, user_id: int) -> HttpResponse:
 def organization_page(request: HttpRequest, organization_id: int) -> HttpResponse:
     actor: User = request.user  # type: ignore[assignment]
     organization = _organization(actor, organization_id)
+    can_edit = can_manage_organizations(actor)
     if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
         form = OrganizationForm(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
@@ -131,7 +135,8 @@ def organization_page(request: HttpRequest, organization_id: int) -> HttpRespons
     context = {
         "organization": organization,
         "form": form,
-        "editing": request.method == "POST" or request.GET.get("edit") == "1",
+        "can_edit": can_edit,
+        "editing": can_edit and (request.method == "POST" or request.GET.get("edit") == "1"),
         "members": organization.members.order_by("name")[:50],
         "tickets": _tickets(actor, organization=organization),
     }

@@ -377,7 +377,7 @@ def escalate_ticket(*, actor: User, ticket: Ticket, group: Group, reason: str) -
     """Move a ticket up to ``group`` with a reason (an agent's escalation). The reason is in
     the audit (``via_source.reason``) and an ``Escalation`` row; the owner stays as a
     follower (ownership hook)."""
-    if not actor.is_agent:
+    if not actor.is_full_agent:
         raise PermissionDenied(_("Only agents escalate tickets."))
     reason = (reason or "").strip()
     if not reason:
@@ -414,7 +414,7 @@ def open_child_task(
     requester is the agent who opens it (it is internal work: the customer gets no email);
     the parent gets an internal note naming it. When all of a parent's tasks are solved,
     the parent's assignee (or owner) is notified."""
-    if not actor.is_agent:
+    if not actor.is_full_agent:
         raise PermissionDenied(_("Only agents open child tasks."))
     child = create_ticket(
         actor=actor,

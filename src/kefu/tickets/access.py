@@ -50,8 +50,9 @@ def access_ticket(user: User, ticket_id: int) -> Ticket:
 
 
 def can_edit_ticket(user: User, ticket: Ticket) -> bool:
-    """Agents change the tickets they see; end users may only reply (and mark solved)."""
-    return user.is_agent
+    """Agents change the tickets they see; light agents add internal notes only; end users
+    may only reply (and mark solved)."""
+    return user.is_full_agent
 
 
 def can_comment(user: User, ticket: Ticket) -> bool:

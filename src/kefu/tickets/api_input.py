@@ -71,7 +71,7 @@ def requester_from(actor: User, payload: TicketIn) -> User | None:
     email = (payload.requester.email or "").strip()
     if not email:
         raise ValidationError({"requester": [_("The requester needs an email address.")]})
-    if not actor.is_agent:
+    if not actor.is_full_agent:
         raise ValidationError({"requester": [_("Only agents can set the requester.")]})
     return crm_actions.find_or_create_end_user(email=email, name=payload.requester.name or "")
 

@@ -201,11 +201,21 @@ class TicketUpdateForm(PropertiesMixin, forms.Form):
     last_comment_id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     macro_id = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, ticket: Ticket, choices: Choices, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, ticket: Ticket, choices: Choices, can_edit: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.ticket = ticket
         self.choices = choices
+        self.can_edit = can_edit
         self.add_property_fields(ticket)
+        if not can_edit:
+            # Light agents: the properties show but keep their values whatever is posted, and
+            # every comment is an internal note (Django ignores posted data for disabled fields).
+            self.initial["mode"] = "internal"
+            for name, field in self.fields.items():
+                if name not in ("body", "attachments", "updated_at", "last_comment_id"):
+                    field.disabled = True
 
     def clean_updated_at(self) -> dt.datetime:
         try:

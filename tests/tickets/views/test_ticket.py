@@ -15,7 +15,7 @@ from kefu.tickets.actions import (
     create_ticket_field,
     update_ticket,
 )
-from kefu.tickets.models import Attachment, Comment, Macro, Ticket
+from kefu.tickets.models import Attachment, Comment, CustomStatus, Macro, Ticket
 
 from .conftest import make_ticket
 
@@ -335,3 +335,33 @@ def test_ticket_page_queries_do_not_grow_with_comments(
         response = page(agent, ticket)
     assert response.status_code == 200
     assert Ticket.objects.get(pk=ticket.pk).comments.count() == 31
+
+
+def test_a_light_agent_adds_internal_notes_and_sees_properties_read_only(client, personas):
+    lee = accounts.create_user(name="Lee 李", email="lee@kefu.test", role=Role.LIGHT_AGENT,
+                               groups=[personas.support])  # fmt: skip
+    ticket = make_ticket(personas)
+    client.force_login(lee)
+    response = page(client, ticket)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="public"' not in html and "Add internal note" in html
+    assert response.context["form"].fields["priority"].disabled
+    assert not response.context["macros"]
+    # Whatever the browser posts, properties keep their values and the comment is a note.
+    data = form_data(response, body="Warehouse: ships Monday", mode="public", priority="urgent")
+    answer = post(client, ticket, data)
+    assert answer.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.priority != "urgent"
+    note = Comment.objects.filter(ticket=ticket).latest("id")
+    assert note.body == "Warehouse: ships Monday" and note.public is False
+    # A forged status submit is refused, and nothing is written.
+    solved = CustomStatus.objects.get(status_category="solved", default=True)
+    data = form_data(page(client, ticket), body="and solve it", submit_status=str(solved.pk))
+    count = Comment.objects.count()
+    assert post(client, ticket, data).status_code == 403
+    assert Comment.objects.count() == count
+    # No "New ticket" for light agents, and the page refuses them.
+    assert "New ticket" not in html
+    assert client.get(reverse("tickets:new")).status_code == 403

@@ -59,7 +59,7 @@ def _set_deleted(ticket: Ticket, *, actor: User, deleted: bool) -> None:
 @transaction.atomic
 def delete_ticket(ticket: Ticket, *, actor: User) -> None:
     """Move a ticket to deleted tickets (kept for history and incremental export)."""
-    if not actor.is_agent:
+    if not actor.is_full_agent:
         raise PermissionDenied(_("Only agents delete tickets."))
     _set_deleted(ticket, actor=actor, deleted=True)
 
@@ -67,7 +67,7 @@ def delete_ticket(ticket: Ticket, *, actor: User) -> None:
 @transaction.atomic
 def restore_ticket(ticket: Ticket, *, actor: User) -> None:
     """Bring a deleted ticket back, as it was."""
-    if not actor.is_agent:
+    if not actor.is_full_agent:
         raise PermissionDenied(_("Only agents restore tickets."))
     _set_deleted(ticket, actor=actor, deleted=False)
 

@@ -122,6 +122,8 @@ def create_ticket(*, actor: User | None, data: TicketData, comment: NewComment |
     and writes nothing when anything is invalid.
     """
     fields_set = data.model_fields_set
+    if actor is not None and actor.is_light_agent:
+        raise PermissionDenied(_("Light agents cannot open tickets."))
     is_end_user = actor is not None and actor.is_end_user
     if is_end_user:
         forbidden = fields_set - END_USER_CREATE_FIELDS

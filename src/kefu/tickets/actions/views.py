@@ -435,7 +435,7 @@ def delete_macro(macro: Macro, *, actor: User) -> None:
 def apply_macro(ticket: Ticket, macro: Macro, *, actor: User) -> MacroResult:
     """What ``macro`` would do to ``ticket`` — nothing is saved. The agent reviews the result
     and submits it through ``update_ticket``."""
-    if not actor.is_agent:
+    if not actor.is_full_agent:
         raise PermissionDenied(_("Only agents apply macros."))
     return _build(macro.actions, actor)
 

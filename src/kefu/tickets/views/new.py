@@ -24,6 +24,8 @@ MAX_SUGGESTIONS = 8
 @agent_required
 def new_ticket(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    if not user.is_full_agent:
+        raise PermissionDenied(_("Light agents cannot open tickets."))
     choices = Choices()
     initial = {"mode": "public", "group": str(user.default_group_id or "")}
     if request.method != "POST":

@@ -23,7 +23,13 @@ from kefu.accounts.models import User
 from kefu.web.decorators import agent_required
 
 from .. import actions, presence
-from ..access import access_ticket, visible_comments, visible_macros, visible_tickets
+from ..access import (
+    access_ticket,
+    can_edit_ticket,
+    visible_comments,
+    visible_macros,
+    visible_tickets,
+)
 from ..choices import FieldType, Status
 from ..forms import (
     PROPERTY_NAMES,
@@ -106,7 +112,9 @@ def _render(
         "form": form,
         "choices": choices,
         "thread": thread_items(comments),
-        "macros": visible_macros(user).filter(active=True).only("id", "title"),
+        "macros": (
+            visible_macros(user).filter(active=True).only("id", "title") if form.can_edit else []
+        ),
         "other_tickets": other_tickets,
         **_presence(ticket, user),
         "new_comments": [],
@@ -131,11 +139,14 @@ def ticket_page(request: HttpRequest, ticket_id: int) -> HttpResponse:
     choices = Choices()
     follower_ids = list(ticket.followers.values_list("pk", flat=True))
     initial = _initial(ticket, choices, follower_ids)
+    can_edit = can_edit_ticket(user, ticket)
     if request.method != "POST":
-        form = TicketUpdateForm(initial=initial, ticket=ticket, choices=choices)
+        form = TicketUpdateForm(initial=initial, ticket=ticket, choices=choices, can_edit=can_edit)
         return _render(request, ticket, form, choices)
 
-    form = TicketUpdateForm(request.POST, initial=initial, ticket=ticket, choices=choices)
+    form = TicketUpdateForm(
+        request.POST, initial=initial, ticket=ticket, choices=choices, can_edit=can_edit
+    )
     if request.POST.get("intent") == "macro":
         return _preview_macro(request, ticket, form, choices)
     if not form.is_valid():
@@ -222,7 +233,9 @@ def _stale(
     names = PROPERTY_NAMES + form.custom_field_names()
     changed = set(form.changed_data)
     data = request.POST.copy()
-    fresh = TicketUpdateForm(initial=initial, ticket=ticket, choices=choices)
+    fresh = TicketUpdateForm(
+        initial=initial, ticket=ticket, choices=choices, can_edit=form.can_edit
+    )
     for name in names:
         current = fresh[name].value()
         values = current if isinstance(current, list) else [current]
@@ -233,7 +246,9 @@ def _stale(
         if name not in changed:
             data.setlist(name, [str(v) for v in values])
     data["updated_at"] = ticket.updated_at.isoformat()
-    rebound = TicketUpdateForm(data, initial=initial, ticket=ticket, choices=choices)
+    rebound = TicketUpdateForm(
+        data, initial=initial, ticket=ticket, choices=choices, can_edit=form.can_edit
+    )
     rebound.is_valid()
     if request.FILES:
         rebound.add_error(None, _("Attach the files again: browsers do not keep them."))
@@ -298,7 +313,9 @@ def _preview_macro(
         data["body"] = f"{existing}\n\n{comment_text}" if existing else comment_text
         data["mode"] = "public" if result.comment.public else "internal"
     data["macro_id"] = str(macro.pk)
-    previewed = TicketUpdateForm(data, initial=form.initial, ticket=ticket, choices=choices)
+    previewed = TicketUpdateForm(
+        data, initial=form.initial, ticket=ticket, choices=choices, can_edit=form.can_edit
+    )
     previewed.is_valid()
     changes = []
     for name in PROPERTY_NAMES:

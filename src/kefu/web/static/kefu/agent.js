@@ -44,7 +44,8 @@
     var composer = document.querySelector("[data-composer]");
     if (!composer) return;
     var radio = composer.querySelector("input[data-mode][value=" + mode + "]");
-    if (radio) radio.checked = true;
+    if (!radio) return;  // a light agent's composer has one mode: internal notes
+    radio.checked = true;
     composer.classList.toggle("composer--note", mode === "internal");
     var body = composer.querySelector("[data-composer-body]");
     if (body) {
