@@ -223,3 +223,47 @@ def test_a_delivery_is_attempted_once_even_if_its_task_runs_twice(
     delivery = WebhookDelivery.objects.get()
     assert attempt_delivery(delivery.pk) is None
     assert len(server.requests) == 1
+
+
+def test_a_delivery_whose_worker_died_mid_send_is_retried_after_its_lease(
+    personas, server, monkeypatch
+):
+    """A worker killed while sending leaves the delivery pending with a lease; once the lease
+    is over the retry job sends it, counting the lost attempt, and a delivery that keeps
+    killing its worker ends failed."""
+    from kefu.rules import webhooks
+
+    class Killed(BaseException):  # what SIGKILL looks like from inside: nothing runs after
+        pass
+
+    def die(*args: object) -> None:
+        raise Killed
+
+    hook = webhook(personas, server.url)
+    with clock.frozen_at(START):
+        ticket = create_ticket(actor=personas.bob, data=TicketData(subject="x"),
+                               comment=NewComment(body="y"))  # fmt: skip
+        delivery = webhooks.queue_delivery(
+            webhook_id=hook.pk, template="{}", ticket=ticket, actor=None
+        )
+        assert delivery is not None
+        monkeypatch.setattr(webhooks, "send", die)
+        with pytest.raises(Killed):
+            attempt_delivery(delivery.pk)
+        monkeypatch.undo()
+    with clock.frozen_at(START + dt.timedelta(seconds=30)):
+        assert retry_due() == 0  # still leased: the worker may be alive
+    with clock.frozen_at(START + dt.timedelta(minutes=5)):
+        assert retry_due() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered" and delivery.attempts == 2
+    assert WebhookAttempt.objects.get(delivery=delivery).attempt == 2
+    assert len(server.requests) == 1
+    # Attempts lost with their worker count against the budget.
+    with override_settings(WEBHOOK_MAX_ATTEMPTS=3), clock.frozen_at(START + dt.timedelta(hours=1)):
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status="pending", attempts=3, next_attempt_at=START
+        )
+        assert attempt_delivery(delivery.pk) is None
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and len(server.requests) == 1

@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 
 EXCERPT = 1000
 USER_AGENT = "Kefu-Webhook/1"
+# A claimed attempt whose worker never reports back is retried this long after the request's
+# timeout would have ended it.
+LEASE_MARGIN_SECONDS = 60
 
 
 # --- Signing ----------------------------------------------------------------------------------
@@ -238,20 +241,29 @@ def _enqueue(delivery_id: int) -> None:
 
 
 def attempt_delivery(delivery_id: int) -> WebhookAttempt | None:
-    """Make the next attempt of a due delivery (claimed with a conditional update, so two
-    workers never send it twice at once). Idempotent: a delivered one is left alone."""
+    """Make the next attempt of a due delivery. Idempotent: a delivered one is left alone.
+
+    The attempt is claimed with a conditional update that counts it and moves the delivery's
+    ``next_attempt_at`` past the request's timeout (a lease), so two workers never send it at
+    once, and a worker that dies mid-send (SIGKILL, OOM) leaves a delivery the retry job takes
+    up again when the lease runs out, with that attempt counted: a delivery that keeps killing
+    its worker still ends ``failed`` after ``WEBHOOK_MAX_ATTEMPTS``."""
     now = clock.now()
+    lease = dt.timedelta(seconds=settings.WEBHOOK_TIMEOUT + LEASE_MARGIN_SECONDS)
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-    ).update(next_attempt_at=None)
+    ).update(next_attempt_at=now + lease, attempts=F("attempts") + 1)
     if not claimed:
         return None
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
     webhook = delivery.webhook
-    number = delivery.attempts + 1
-    if webhook.status != WebhookStatus.ACTIVE:
-        delivery.status, delivery.finished_at = DeliveryStatus.FAILED, now
-        delivery.save(update_fields=["status", "finished_at"])
+    number = delivery.attempts
+    mine = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING, attempts=number
+    )
+    if webhook.status != WebhookStatus.ACTIVE or number > settings.WEBHOOK_MAX_ATTEMPTS:
+        # Paused meanwhile, or earlier attempts died with their worker and used the budget.
+        mine.update(status=DeliveryStatus.FAILED, finished_at=now, next_attempt_at=None)
         return None
     status_code, duration, excerpt, error = send(webhook, delivery.body)
     ok = status_code is not None and 200 <= status_code < 300
@@ -264,18 +276,16 @@ def attempt_delivery(delivery_id: int) -> WebhookAttempt | None:
         response_excerpt=excerpt[:EXCERPT],
         error=error[:1000],
     )
-    delivery.attempts = number
     if ok:
-        delivery.status, delivery.finished_at = DeliveryStatus.DELIVERED, clock.now()
+        mine.update(status=DeliveryStatus.DELIVERED, finished_at=clock.now(), next_attempt_at=None)
         Webhook.objects.filter(pk=webhook.pk).update(consecutive_failures=0)
     else:
         if number >= settings.WEBHOOK_MAX_ATTEMPTS:
-            delivery.status, delivery.finished_at = DeliveryStatus.FAILED, clock.now()
+            mine.update(status=DeliveryStatus.FAILED, finished_at=clock.now(), next_attempt_at=None)
         else:
             backoff = settings.WEBHOOK_BACKOFF_SECONDS * 2 ** (number - 1)
-            delivery.next_attempt_at = clock.now() + dt.timedelta(seconds=backoff)
+            mine.update(next_attempt_at=clock.now() + dt.timedelta(seconds=backoff))
         _count_failure(webhook)
-    delivery.save(update_fields=["attempts", "status", "finished_at", "next_attempt_at"])
     return attempt
 
 
