@@ -22,6 +22,7 @@ from kefu.tickets.models import AuditEvent, TicketField
 START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
 defaults = importlib.import_module("kefu.rules.migrations.0002_default_rules")
 with_email = importlib.import_module("kefu.rules.migrations.0003_defaults_with_email_channel")
+end_users_only = importlib.import_module("kefu.rules.migrations.0004_receipt_for_end_users_only")
 
 
 class _Editor:
@@ -32,6 +33,7 @@ class _Editor:
 def installed(personas):  # type: ignore[no-untyped-def]
     defaults.create_defaults(apps, _Editor())
     with_email.adjust(apps, _Editor())
+    end_users_only.adjust(apps, _Editor())
     tiers = [Group.objects.get(name=name) for _key, name, _d in defaults.TIERS]
     return personas, tiers
 
@@ -70,6 +72,11 @@ def test_the_requester_hears_of_receipt_and_of_public_replies(installed):
         actor=p.bob, data=TicketData(subject="Refund"), comment=NewComment(body="b")
     )
     assert notifications(ticket) == ["[Request received 已收到您的请求] Refund"]
+    # An agent opening a ticket for a customer: the channel mails the agent's comment itself,
+    # so there is no second "received" mail.
+    proactive = create_ticket(actor=p.alice, data=TicketData(subject="We noticed", requester=p.bob),
+                              comment=NewComment(body="Your order is late"))  # fmt: skip
+    assert notifications(proactive) == []
     # the email channel mails public replies itself; an instance that turned that off
     # switches the default trigger on
     reply_trigger = Trigger.objects.get(title=with_email.REPLY)
