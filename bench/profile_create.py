@@ -33,6 +33,8 @@ def main() -> None:
     parser.add_argument("--data-dir")
     parser.add_argument("--top", type=int, default=0, help="also print the top N functions")
     parser.add_argument("--dump", help="write the cProfile stats to this file")
+    parser.add_argument("--kind", choices=["create", "show"], default="create",
+                        help="POST tickets (default) or GET tickets/{id}")  # fmt: skip
     args = parser.parse_args()
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="kefu-profile-create-"))
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -67,16 +69,16 @@ def main() -> None:
 
     loop = asyncio.new_event_loop()
 
-    def post(path: str, body: bytes) -> tuple[int, bytes]:
+    def post(path: str, body: bytes | None) -> tuple[int, bytes]:
         """One request through Kefu's ASGI application, as uvicorn hands it over."""
         scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-            "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+            "method": "POST" if body is not None else "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
             "query_string": b"", "root_path": "", "server": ("127.0.0.1", 8000),
             "client": ("127.0.0.1", 50000),
             "headers": [(b"host", b"127.0.0.1"), (b"authorization", f"Basic {auth}".encode()),
                         (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode())],
+                        (b"content-length", str(len(body or b"")).encode())],
         }  # fmt: skip
         sent = False
         answer: dict = {"status": 0, "body": b""}
@@ -85,7 +87,7 @@ def main() -> None:
             nonlocal sent
             if not sent:
                 sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
+                return {"type": "http.request", "body": body or b"", "more_body": False}
             await asyncio.sleep(3600)
             return {"type": "http.disconnect"}
 
@@ -98,7 +100,16 @@ def main() -> None:
         loop.run_until_complete(application(scope, receive, send))
         return answer["status"], answer["body"]
 
+    ticket_ids = list(Ticket.objects.values_list("id", flat=True)[:500])
+
+    def show(n: int) -> None:
+        status, content = post(f"/api/v2/tickets/{ticket_ids[n % len(ticket_ids)]}.json", None)
+        if status != 200:
+            raise SystemExit(f"{status} {content[:300]!r}")
+
     def create(n: int) -> None:
+        if args.kind == "show":
+            return show(n)
         body = json.dumps({"ticket": {
             "subject": f"Profile {n} 打印机坏了",
             "comment": {"body": "The printer on floor 3 is on fire. 请尽快处理。"},
