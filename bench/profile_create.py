@@ -73,7 +73,8 @@ def main() -> None:
         """One request through Kefu's ASGI application, as uvicorn hands it over."""
         scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-            "method": "POST" if body is not None else "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
+            "method": "POST" if body is not None else "GET", "scheme": "http",
+            "path": path, "raw_path": path.encode(),
             "query_string": b"", "root_path": "", "server": ("127.0.0.1", 8000),
             "client": ("127.0.0.1", 50000),
             "headers": [(b"host", b"127.0.0.1"), (b"authorization", f"Basic {auth}".encode()),
