@@ -592,6 +592,60 @@ def _make_workflow(team: Team, admin: User | None) -> tuple[int, int]:
     return views, macros
 
 
+# Business hours and a first SLA policy, so the SLA badges, the report and the settings pages
+# have something to show. Targets in business minutes per priority (first reply, next reply,
+# total resolution), the kind of promise the seed documents make.
+DEMO_SCHEDULE = "上海办公时间 / Shanghai office hours"
+DEMO_POLICY = "标准服务 / Standard service"
+DEMO_TARGETS = {
+    Priority.URGENT: (30, 60, 8 * 60),
+    Priority.HIGH: (2 * 60, 4 * 60, 2 * 9 * 60),
+    Priority.NORMAL: (4 * 60, 8 * 60, 5 * 9 * 60),
+    Priority.LOW: (9 * 60, 2 * 9 * 60, 10 * 9 * 60),
+}
+DEMO_SUPPORT_ADDRESS = "support@kefu-demo.example"
+
+
+def _make_service_setup(run: _Run, team: Team) -> None:
+    """A Shanghai office schedule (Mon–Fri 9:00–18:00 with China's holidays, where the
+    chinesecalendar package has them), one SLA policy for every ticket, and a support
+    address. Each is left alone when one with its name exists already."""
+    from kefu.channels.email import actions as email
+    from kefu.channels.email.models import SupportAddress
+    from kefu.sla import actions as sla
+    from kefu.sla.models import Schedule, SlaPolicy
+
+    if not Schedule.objects.filter(name=DEMO_SCHEDULE).exists():
+        day = 24 * 60
+        schedule = sla.create_schedule(
+            name=DEMO_SCHEDULE,
+            time_zone="Asia/Shanghai",
+            intervals=[
+                {"start_time": d * day + 9 * 60, "end_time": d * day + 18 * 60} for d in range(1, 6)
+            ],
+        )
+        sla.load_china_holidays(schedule, years=[run.now.year - 1, run.now.year, run.now.year + 1])
+    if not SlaPolicy.objects.filter(title=DEMO_POLICY).exists():
+        sla.create_policy(
+            title=DEMO_POLICY,
+            filter={"all": [], "any": []},
+            policy_metrics=[
+                {"priority": priority, "metric": metric, "target": target, "business_hours": True}
+                for priority, minutes in DEMO_TARGETS.items()
+                for metric, target in zip(
+                    ("first_reply_time", "next_reply_time", "total_resolution_time"),
+                    minutes,
+                    strict=True,
+                )
+            ],
+        )
+    if not SupportAddress.objects.filter(email=DEMO_SUPPORT_ADDRESS).exists():
+        email.create_support_address(
+            email=DEMO_SUPPORT_ADDRESS, name="Kefu 演示客服 / Kefu demo support",
+            group=team.groups.get("tier1"),
+        )  # fmt: skip
+
+
 # --- Entry point ------------------------------------------------------------------------------
 
 
@@ -617,6 +671,7 @@ def generate(
         orgs = [(spec, _get_or_create_organization(spec, team.groups)) for spec in ORGANIZATIONS]
         people = _make_customers(run, customers, orgs)
         views, macros = _make_workflow(team, admin)
+        _make_service_setup(run, team)
         run.custom_statuses = {
             s.status_category: s
             for s in CustomStatus.objects.filter(
