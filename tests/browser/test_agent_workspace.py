@@ -201,3 +201,29 @@ def test_j_and_k_move_through_the_whole_view_across_pages(page, live_server, per
     expect(page.get_by_role("heading", name="工单 Ticket 29")).to_be_visible()
     page.get_by_role("link", name="Back to the view").click()
     expect(page.get_by_role("link", name="工单 Ticket 29")).to_be_visible()
+
+
+def test_a_light_agent_adds_a_note_and_sees_properties_read_only(page, live_server, personas):
+    """A colleague from another department (a light agent) reads the ticket in Chromium, adds
+    an internal note, and cannot reply publicly or change a property; the keyboard shortcut
+    for a public reply does nothing."""
+    from kefu.accounts import actions as accounts
+    from kefu.accounts.choices import Role
+
+    tickets = workspace(personas)
+    lee = accounts.create_user(name="Lee 李", email="lee@kefu.test", role=Role.LIGHT_AGENT,
+                               password=PASSWORD)  # fmt: skip
+    sign_in(page, live_server, lee)
+    page.goto(f"/agent/tickets/{tickets[0].pk}/")
+    expect(page.get_by_role("heading", name="打印机冒烟了 Printer smoking")).to_be_visible()
+    expect(page.locator("select[name=priority]")).to_be_disabled()
+    expect(page.locator("input[name=mode][value=public]")).to_have_count(0)
+    expect(page.get_by_text("New ticket")).to_have_count(0)
+    page.keyboard.press("r")
+    expect(page.locator(".composer--note")).to_be_visible()
+    page.get_by_label("Comment", exact=True).fill("仓库：周一发货 Warehouse ships Monday")
+    page.get_by_role("button", name="Add internal note").click()
+    expect(page.locator(".thread__item--note", has_text="Warehouse ships Monday")).to_be_visible()
+    screenshot(page, "light-agent-ticket")
+    note = Comment.objects.get(ticket=tickets[0], author=lee)
+    assert note.public is False
