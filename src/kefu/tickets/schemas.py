@@ -302,14 +302,22 @@ def attachment_json(request: HttpRequest, a: Attachment) -> dict[str, Any]:
     }
 
 
-def comments_json(request: HttpRequest, comments: Iterable[Comment]) -> list[dict[str, Any]]:
-    """Zendesk's comment JSON for a list, in two queries (attachments, audit ids)."""
+def comments_json(
+    request: HttpRequest,
+    comments: Iterable[Comment],
+    *,
+    audit_ids: dict[int, int] | None = None,
+) -> list[dict[str, Any]]:
+    """Zendesk's comment JSON for a list, in two queries (attachments, audit ids; the second
+    is skipped when the caller has read the comments' events and passes ``audit_ids``)."""
     comments = list(comments)
     ids = [c.pk for c in comments]
     files: dict[int, list[Attachment]] = defaultdict(list)
     for attachment in Attachment.objects.filter(comment_id__in=ids).order_by("id"):
         files[attachment.comment_id].append(attachment)  # type: ignore[index]
-    audit_ids = dict(AuditEvent.objects.filter(pk__in=ids).values_list("pk", "audit_id"))
+    if audit_ids is None:
+        # A comment's event has the comment's id (tickets.actions.audit).
+        audit_ids = dict(AuditEvent.objects.filter(pk__in=ids).values_list("pk", "audit_id"))
     return [
         {
             "id": c.pk,
@@ -381,7 +389,8 @@ def audits_json(
     comment_rows = Comment.objects.filter(pk__in=comment_ids)
     if public_only:
         comment_rows = comment_rows.filter(public=True)
-    comments = {c["id"]: c for c in comments_json(request, comment_rows)}
+    audit_of = {e.pk: e.audit_id for es in events.values() for e in es if e.pk == e.comment_id}
+    comments = {c["id"]: c for c in comments_json(request, comment_rows, audit_ids=audit_of)}
     result = []
     for audit in audits:
         shown = [
