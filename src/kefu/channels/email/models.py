@@ -257,5 +257,6 @@ class EmailSettings(models.Model):
 
     @classmethod
     def load(cls) -> "EmailSettings":
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
+        """The saved settings, or the defaults (unsaved) until an admin first saves them:
+        reading never writes (``update_email_settings`` creates the row)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)

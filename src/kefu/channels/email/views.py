@@ -1,5 +1,6 @@
 """The full original of an emailed comment, one click away from the folded thread."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -77,12 +78,16 @@ LIST_LIMIT = 100
 def admin_email(request: HttpRequest) -> HttpResponse:
     """Support addresses, mailboxes (with their errors), quarantine and suspended tickets."""
     held = InboundMessage.objects.defer("raw").order_by("-received_at", "-id")
+    addresses = list(SupportAddress.objects.select_related("group"))
     return render(
         request,
         "email/admin.html",
         {
             "section": "email",
-            "addresses": SupportAddress.objects.select_related("group"),
+            "addresses": addresses,
+            # Not saved yet (it is at the next `kefu migrate`/start or address change): shown,
+            # since mail to it is already answered; the page itself writes nothing.
+            "unsaved_address": "" if addresses else settings.SUPPORT_EMAIL,
             "settings": EmailSettings.load(),
             "templates": [
                 (key, label, [("zh-hans", "简体中文"), ("en", "English")])
