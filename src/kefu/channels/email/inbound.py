@@ -59,6 +59,10 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 MAX_BODY_CHARS = 256 * 1024
 
 
+# ``suspension_cause`` of a suspended message an admin recovered, until it is processed.
+RECOVERING = "recovering"
+
+
 class Quarantine(Exception):
     """A message Kefu cannot turn into a ticket as it is (the reason is kept with it)."""
 
@@ -214,6 +218,8 @@ def process_inbound(inbound_id: int, *, force: bool = False) -> str:
                     or "missing"
                 )
             inbound.attempts += 1
+            if inbound.suspension_cause == RECOVERING:  # an admin let it through
+                force, inbound.suspension_cause = True, ""
             if parsed is None:  # it became "received" again after the read (a retry)
                 parsed = parse_email(bytes(InboundMessage.objects.get(pk=inbound_id).raw))
             _process(inbound, parsed, force=force)
@@ -562,17 +568,37 @@ def failed_messages() -> "list[InboundMessage]":
     )
 
 
-def retry_inbound(inbound: InboundMessage) -> str:
-    """Process a quarantined (or suspended) message again, after a fix; return its state."""
+def _requeue(inbound: InboundMessage) -> None:
+    """Make a quarantined or suspended message ``received`` again (claimed by a conditional
+    update: two admins pressing "retry" requeue it once). A suspended one is marked
+    ``RECOVERING`` so that whoever processes it — its task or the sweeper — lets it past the
+    rate limit."""
     if inbound.state not in (InboundState.QUARANTINED, InboundState.SUSPENDED):
         raise ValidationError(
             {"state": [f"Only quarantined or suspended messages are retried, not {inbound.state}."]}
         )
-    force = inbound.state == InboundState.SUSPENDED
-    InboundMessage.objects.filter(pk=inbound.pk, state=inbound.state).update(
-        state=InboundState.RECEIVED, error="", suspension_cause=""
+    recovering = inbound.state == InboundState.SUSPENDED
+    changed = InboundMessage.objects.filter(pk=inbound.pk, state=inbound.state).update(
+        state=InboundState.RECEIVED, error="", suspension_cause=RECOVERING if recovering else ""
     )
-    return process_inbound(inbound.pk, force=force)
+    if not changed:
+        raise ValidationError({"state": ["This message is already being processed again."]})
+
+
+def retry_inbound(inbound: InboundMessage) -> str:
+    """Process a quarantined (or suspended) message again now, after a fix; return its state
+    (``kefu email retry``: the command waits for the answer)."""
+    _requeue(inbound)
+    return process_inbound(inbound.pk)
+
+
+def queue_retry(inbound: InboundMessage) -> None:
+    """Process a quarantined (or suspended) message again, in a task (the admin page: a web
+    request does not process mail). Until the task runs, the message is ``received``; if the
+    task cannot be queued, the sweeper (``process_pending``) takes it a minute later."""
+    with transaction.atomic():
+        _requeue(inbound)
+        transaction.on_commit(functools.partial(enqueue_processing, inbound.pk))
 
 
 def suspended_tickets() -> "list[InboundMessage]":
@@ -585,10 +611,17 @@ def suspended_tickets() -> "list[InboundMessage]":
 
 
 def recover_suspended(inbound: InboundMessage) -> str:
-    """Let a suspended message through: it becomes a ticket or comment."""
+    """Let a suspended message through now: it becomes a ticket or comment."""
     if inbound.state != InboundState.SUSPENDED:
         raise ValidationError({"state": ["This message is not suspended."]})
     return retry_inbound(inbound)
+
+
+def queue_recover(inbound: InboundMessage) -> None:
+    """Let a suspended message through, in a task (see ``queue_retry``)."""
+    if inbound.state != InboundState.SUSPENDED:
+        raise ValidationError({"state": ["This message is not suspended."]})
+    queue_retry(inbound)
 
 
 def delete_suspended(inbound: InboundMessage) -> None:
