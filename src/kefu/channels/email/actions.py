@@ -32,6 +32,7 @@ from .settings_actions import (
     update_email_template,
     update_mailbox,
 )
+from .verification import verify_support_address
 
 __all__ = [
     "check_mailbox_connection",
@@ -59,4 +60,5 @@ __all__ = [
     "update_email_template",
     "update_mailbox",
     "update_support_address",
+    "verify_support_address",
 ]

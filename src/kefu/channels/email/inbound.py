@@ -47,6 +47,7 @@ from .folding import fold_html, fold_text
 from .models import InboundMessage, Mailbox, OutboundMessage, SupportAddress
 from .parsing import ParsedEmail, message_ids, parse_email
 from .protection import automated_reason, read_bounce, suppress_automatic_mail
+from .verification import forwarding_check_token, receive_forwarding_check
 
 log = logging.getLogger(__name__)
 
@@ -269,6 +270,12 @@ def _process(inbound: InboundMessage, parsed: ParsedEmail, *, force: bool) -> No
     inbound.automated = automated_reason(parsed)[:100]
     address = find_support_address(inbound.recipient)
 
+    check = forwarding_check_token(parsed.headers)
+    if check and receive_forwarding_check(address, check):
+        # Our own check email came back: the address forwards to Kefu. No ticket.
+        inbound.automated = "forwarding check"
+        inbound.state = InboundState.PROCESSED
+        return
     bounce = read_bounce(parsed)
     if bounce is not None:
         _record_bounce(inbound, bounce)
