@@ -17,7 +17,6 @@ the ticket adds them as an email CC (Zendesk's behaviour with CCs on).
 """
 
 import datetime as dt
-import functools
 import hashlib
 import logging
 import re
@@ -30,10 +29,14 @@ from django.db.models import F
 from django.tasks import task
 from django.urls import reverse
 
-from kefu.accounts.actions import create_user, normalize_email
+from kefu.accounts.actions import normalize_email
 from kefu.accounts.models import User
 from kefu.core import clock
-from kefu.crm.actions import find_user_by_identity, set_identity_bouncing
+from kefu.crm.actions import (
+    create_end_user_with_email,
+    find_user_by_identity,
+    set_identity_bouncing,
+)
 from kefu.crm.choices import IdentityType
 from kefu.crm.models import Identity
 from kefu.tickets.actions import NewComment, TicketData, create_ticket, create_upload, update_ticket
@@ -47,6 +50,7 @@ from .folding import fold_html, fold_text
 from .models import InboundMessage, Mailbox, OutboundMessage, SupportAddress
 from .parsing import ParsedEmail, message_ids, parse_email
 from .protection import automated_reason, read_bounce, suppress_automatic_mail
+from .queueing import enqueue_with_commit
 from .verification import forwarding_check_token, receive_forwarding_check
 
 log = logging.getLogger(__name__)
@@ -144,15 +148,9 @@ def store_inbound(
             if not oversized:
                 created.append(row.pk)
         for pk in created:
-            transaction.on_commit(functools.partial(enqueue_processing, pk))
+            # With the database task queue: committed together with the message (one commit).
+            enqueue_with_commit(process_inbound_task, pk)
     return rows
-
-
-def enqueue_processing(inbound_id: int) -> None:
-    try:
-        process_inbound_task.enqueue(inbound_id)
-    except Exception:  # the sweeper (process_pending) picks it up later
-        log.exception("could not enqueue processing of inbound email %s", inbound_id)
 
 
 # --- Processing -------------------------------------------------------------------------------
@@ -347,15 +345,9 @@ def _person(sender: tuple[str, str], parsed: ParsedEmail) -> User:
     person = identity.user if identity is not None else None
     if person is None:
         text = parsed.subject + parsed.text[:500]
-        person = create_user(
-            name=name or address.split("@")[0],
-            email=address if not User.objects.filter(email=address).exists() else None,
-            locale="zh-hans" if _CJK.search(text) else "",
+        person = create_end_user_with_email(
+            email=address, name=name, locale="zh-hans" if _CJK.search(text) else ""
         )
-        if person.email is None:
-            from kefu.crm.actions import add_identity
-
-            add_identity(user=person, type=IdentityType.EMAIL, value=address)
     elif identity is not None and identity.bouncing:
         # They write from it again: it works.
         set_identity_bouncing(type=IdentityType.EMAIL, value=address, bouncing=False)
@@ -406,7 +398,7 @@ def _cc_people(parsed: ParsedEmail, sender: str) -> list[User]:
         person = find_user_by_identity(type=IdentityType.EMAIL, value=address)
         if person is None:
             try:
-                person = create_user(name=name or address.split("@")[0], email=address)
+                person = create_end_user_with_email(email=address, name=name)
             except ValidationError:
                 continue  # not a usable address: leave it out rather than fail the message
         people.append(person)
@@ -514,8 +506,8 @@ def _new_ticket(
     if followup_of is not None:
         data.add_tags = ["followup"]
     ticket = create_ticket(actor=None, data=data, comment=_comment(inbound, parsed, person))
-    # Saved now so mail written about this ticket (the acknowledgement) answers this message.
-    InboundMessage.objects.filter(pk=inbound.pk).update(ticket=ticket)
+    # The row's ticket is saved with its new state at the end of processing: the only mail
+    # written before then, the acknowledgement, is given its thread headers.
     inbound.ticket = ticket
     inbound.comment = ticket.comments.order_by("created_at", "id").first()
     if not inbound.automated and not person.is_agent:
@@ -605,7 +597,7 @@ def queue_retry(inbound: InboundMessage) -> None:
     task cannot be queued, the sweeper (``process_pending``) takes it a minute later."""
     with transaction.atomic():
         _requeue(inbound)
-        transaction.on_commit(functools.partial(enqueue_processing, inbound.pk))
+        enqueue_with_commit(process_inbound_task, inbound.pk)
 
 
 def suspended_tickets() -> "list[InboundMessage]":
