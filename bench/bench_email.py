@@ -9,8 +9,11 @@ mailboxes drained in parallel. Not a test: it prints figures for bench/RESULTS.m
 (a) SMTP: ``--messages`` messages (each from its own sender, so each opens a ticket and gets an
 acknowledgement) sent by 4 smtplib clients to the in-process receiver; processing runs in
 ``--workers`` task-worker threads over the database queue, as in ``kefu run``. Figures: the
-receiver's acceptance rate (250 answers/s) and the end-to-end rate (SMTP receipt → ticket).
-(b) A ``--big-mb`` message sent first, small ones right behind it: how long the small ones wait.
+receiver's acceptance rate (250 answers/s), the end-to-end rate (SMTP receipt → ticket) and
+the process's CPU time per message (everything runs in this process; steadier than the rates
+on a shared machine).
+(b) A ``--big-mb`` message sent first, small ones right behind it: how long the small ones wait
+(``--big-mb 0`` skips it).
 (c) IMAP: ``--mailboxes`` Dovecot mailboxes with ``--per-mailbox`` messages each, fetched by one
 ``poll_mailboxes`` call (concurrent threads); the drain time is fetch + store of all of them.
 """
@@ -37,7 +40,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database-url", help="default: SQLite; postgres:// is dropped first")
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2, help="task worker threads")
-    parser.add_argument("--big-mb", type=int, default=20)
+    parser.add_argument("--big-mb", type=int, default=20, help="0: skip the big-message part")
     parser.add_argument("--mailboxes", type=int, default=10)
     parser.add_argument("--per-mailbox", type=int, default=1000)
     parser.add_argument("--skip-imap", action="store_true")
@@ -158,11 +161,15 @@ def bench_smtp(args: argparse.Namespace) -> None:
     try:
         # (a) ingest
         raws = [message(n) for n in range(args.messages)]
+        cpu_started = time.process_time()
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=4) as pool:
             latencies = list(pool.map(lambda raw: send(port, raw), raws))
         accepted = time.perf_counter()
         done = wait_processed(args.messages)
+        # Everything runs in this process (receiver, smtplib clients, workers, the sink): its
+        # CPU time per message, which a loaded machine changes much less than the rates.
+        cpu = (time.process_time() - cpu_started) / args.messages * 1000
         assert Ticket.objects.count() == args.messages
         print(f"SMTP ingest, {args.messages} messages, 4 clients, {args.workers} worker threads:")
         print(
@@ -173,6 +180,9 @@ def bench_smtp(args: argparse.Namespace) -> None:
             f"  end to end (SMTP -> ticket):  {args.messages / (done - started):7.1f} msg/s"
             f"  ({done - started:.1f} s)"
         )
+        print(f"  CPU time of the process:       {cpu:7.1f} ms per message (load {_load()})")
+        if args.big_mb <= 0:
+            return
 
         # (b) a big message in front of small ones
         big = message(10**6, prefix="big", body="大" * (args.big_mb * 1024 * 1024 // 4))
@@ -269,6 +279,13 @@ def bench_imap(args: argparse.Namespace) -> None:
                 f"  mailboxes finished between {finished[0]:.1f} s and {finished[-1]:.1f} s "
                 "(side by side, not one after another)"
             )
+
+
+def _load() -> str:
+    try:
+        return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:  # pragma: no cover - not on Linux
+        return "?"
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ STEPS = [
     ("kefu/channels/email/inbound.py", "process_inbound"),
     ("kefu/channels/email/parsing.py", "parse_email"),
     ("kefu/channels/email/inbound.py", "_person"),
+    ("kefu/crm/actions.py", "create_end_user_with_email"),
     ("kefu/channels/email/inbound.py", "_thread"),
     ("kefu/channels/email/inbound.py", "_over_rate_limit"),
     ("kefu/channels/email/inbound.py", "_comment"),

@@ -64,3 +64,45 @@ def test_identities_can_be_removed_and_unknown_types_are_refused(personas):
         crm.add_identity(user=personas.bob, type="carrier_pigeon", value="x")
     crm.remove_identity(phone)
     assert crm.find_user_by_identity(type="phone_number", value="+86 10 1234 5678") is None
+
+
+def test_create_end_user_with_email_makes_the_person_identity_and_membership_in_few_queries(
+    personas, django_assert_max_num_queries
+):
+    # given an organization owning the domain (personas: Acme owns acme.test)
+    with django_assert_max_num_queries(6):
+        user = crm.create_end_user_with_email(
+            email=" Dora@ACME.test ", name="  Dora  ", locale="en"
+        )
+
+    assert (user.name, user.email, user.role, user.locale) == (
+        "Dora",
+        "dora@acme.test",
+        "end-user",
+        "en",
+    )
+    assert not user.has_usable_password()
+    identity = user.identities.get()
+    assert (identity.type, identity.value, identity.primary) == ("email", "dora@acme.test", True)
+    assert crm.find_user_by_identity(type="email", value="DORA@acme.test") == user
+    assert crm.default_organization(user) == personas.acme
+
+
+def test_create_end_user_with_email_refuses_a_bad_address_and_names_from_the_address(personas):
+    with pytest.raises(ValidationError) as error:
+        crm.create_end_user_with_email(email="not an address")
+    assert "email" in error.value.message_dict
+
+    nameless = crm.create_end_user_with_email(email="eve@nowhere.test")
+    assert nameless.name == "eve"
+    assert crm.default_organization(nameless) is None
+
+
+def test_create_end_user_with_email_leaves_user_email_to_whoever_has_it(personas):
+    # bob's User.email is bob@acme.test; an identity for it is missing (legacy data)
+    personas.bob.identities.all().delete()
+
+    other = crm.create_end_user_with_email(email="bob@acme.test", name="Bob two")
+
+    assert other.email is None
+    assert crm.find_user_by_identity(type="email", value="bob@acme.test") == other

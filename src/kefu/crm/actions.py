@@ -235,6 +235,54 @@ def find_or_create_end_user(*, email: str, name: str = "") -> User:
     return create_user(name=name, email=email, role=Role.END_USER)
 
 
+def create_end_user_with_email(*, email: str, name: str = "", locale: str = "") -> User:
+    """A new end user who writes from ``email``: the person, their primary email identity and,
+    when one organization's domain names include the address's domain, the membership — in
+    five or six statements (``create_user`` takes ~14 for the same: it re-checks, draws each id
+    alone and serves every role). For channels meeting a sender for the first time; the
+    caller has already found no identity for the address (a concurrent creation of the same
+    identity fails on its unique constraint with IntegrityError).
+
+    The address becomes ``User.email`` unless another person already has it as their email
+    without an identity (then only the identity is theirs, as ``add_identity`` would do).
+    Raises ValidationError for an address that is not one. Atomic; inside the caller's
+    transaction it adds no savepoint.
+    """
+    from django.core.validators import validate_email
+
+    from kefu.core.ids import allocate_ids
+
+    address = normalize_email(email) or ""
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ValidationError({"email": [_("Enter a valid email address.")]}) from None
+    name_field = User._meta.get_field("name")
+    name = " ".join((name or "").split())[: name_field.max_length] or address.split("@")[0]
+    with transaction.atomic(savepoint=False):
+        email_taken = User.objects.filter(email=address).exists()
+        organization = organization_for_email(address)
+        ids = allocate_ids(3 if organization is not None else 2)
+        user = User(
+            id=ids[0],
+            name=name,
+            email=None if email_taken else address,
+            role=Role.END_USER,
+            locale=locale,
+            time_zone="Asia/Shanghai",  # create_user's default
+        )
+        user.set_unusable_password()
+        user.save(force_insert=True)
+        Identity(id=ids[1], user=user, type=IdentityType.EMAIL, value=address, primary=True).save(
+            force_insert=True
+        )
+        if organization is not None:
+            OrganizationMembership(
+                id=ids[2], user=user, organization=organization, default=True
+            ).save(force_insert=True)
+    return user
+
+
 def set_identity_bouncing(*, type: str, value: str, bouncing: bool) -> Identity | None:
     """Mark an address as bouncing (mail to it fails) or as working again; None if unknown."""
     from kefu.core import clock

@@ -133,6 +133,25 @@ def test_test_connection_signs_in_to_a_real_dovecot(dovecot, admin_client):
     assert "The connection failed: Sign-in failed for box300" in failed
 
 
+def test_test_connection_with_oauth_saves_no_refreshed_token(dovecot, oauth_server, admin_client):
+    oauth_server.refresh_tokens["rt-oauthbox-test"] = "oauthbox"
+    address = actions.create_support_address(email=SUPPORT)
+    mailbox = actions.create_mailbox(
+        support_address=address, host="127.0.0.1", port=dovecot.port, security="none",
+        username=dovecot.add_user("oauthbox"), auth="xoauth2",
+        oauth_token_endpoint=f"http://127.0.0.1:{dovecot.oauth_port}/token",
+        oauth_client_id="kefu", oauth_refresh_token="rt-oauthbox-test",
+    )  # fmt: skip
+    before = Mailbox.objects.values().get(pk=mailbox.pk)
+    refreshes = oauth_server.refreshes
+
+    page = admin_client.post(reverse("email:test_mailbox", args=[mailbox.pk]), follow=True)
+
+    assert "Signed in and opened the folder INBOX" in page.content.decode()
+    assert oauth_server.refreshes == refreshes + 1  # it did sign in with a fresh token
+    assert Mailbox.objects.values().get(pk=mailbox.pk) == before  # and kept none of it
+
+
 def test_a_template_is_previewed_for_a_sample_ticket_then_saved(admin_client):
     url = reverse("email:edit_template", args=["acknowledgement", "zh-hans"])
     assert "{{ ticket.id }}" in admin_client.get(url).content.decode()

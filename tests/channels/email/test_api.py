@@ -112,3 +112,68 @@ def test_the_list_pages_by_cursor(personas, support_address):
     assert len(first["recipient_addresses"]) == 2 and first["meta"]["has_more"] is True
     rest = client.client.get(first["links"]["next"], headers=client.headers).json()
     assert len(rest["recipient_addresses"]) == 2
+
+
+def test_verify_forwarding_sends_a_check_that_verifies_the_address_when_it_comes_back(
+    personas, support_address, outbox, django_capture_on_commit_callbacks
+):
+    from kefu.channels.email.models import InboundMessage
+    from kefu.tickets.models import Ticket
+
+    client = ApiClient(personas.admin)
+    path = f"recipient_addresses/{support_address.pk}"
+    # when an admin asks for a forwarding check (Zendesk's request)
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = client.put(f"{path}/verify", {"type": "forwarding"})
+    # then the answer says waiting, and a check email left through the outbound SMTP
+    assert asked.status_code == 200
+    assert asked.json()["recipient_address"]["forwarding_status"] == "waiting"
+    [(mail_from, rcpt_tos, raw)] = outbox.messages
+    assert (mail_from, rcpt_tos) == (SUPPORT, [SUPPORT])
+    assert client.get(path).json()["recipient_address"]["forwarding_status"] == "waiting"
+    # when the provider forwards it to Kefu's inbound path
+    with django_capture_on_commit_callbacks(execute=True):
+        [inbound] = actions.store_inbound(raw=raw, recipients=[SUPPORT])
+    # then the address is verified and no ticket was made
+    inbound.refresh_from_db()
+    assert (inbound.state, inbound.ticket_id) == ("processed", None)
+    assert client.get(path).json()["recipient_address"]["forwarding_status"] == "verified"
+    assert not Ticket.objects.exists()
+    assert InboundMessage.objects.count() == 1
+
+
+def test_a_forged_or_stale_check_verifies_nothing_and_spf_dns_change_nothing(
+    personas, support_address, outbox, django_capture_on_commit_callbacks
+):
+    client = ApiClient(personas.admin)
+    path = f"recipient_addresses/{support_address.pk}"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.put(f"{path}/verify", "").status_code == 200  # type defaults to forwarding
+    forged = raw_mail(sender=SUPPORT, headers={"X-Kefu-Forwarding-Check": "0" * 32})
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.store_inbound(raw=forged, recipients=[SUPPORT])
+
+    shown = client.get(path).json()["recipient_address"]
+    assert shown["forwarding_status"] == "waiting"
+    for kind in ("spf", "dns"):
+        answer = client.put(f"{path}/verify", {"type": kind}).json()["recipient_address"]
+        assert (answer["forwarding_status"], answer["spf_status"]) == ("waiting", "unknown")
+    bad = client.put(f"{path}/verify", {"type": "carrier-pigeon"})
+    assert bad.status_code == 422 and "type" in bad.json()["details"]
+
+
+def test_a_check_that_cannot_be_sent_marks_forwarding_failed_and_only_admins_verify(
+    personas, support_address, outbox, django_capture_on_commit_callbacks
+):
+    outbox.refuse = "554 no relay"
+    path = f"recipient_addresses/{support_address.pk}"
+    assert ApiClient(personas.alice).put(f"{path}/verify", "").status_code == 403
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ApiClient(personas.admin).put(f"{path}/verify", {"type": "forwarding"})
+
+    support_address.refresh_from_db()
+    assert support_address.forwarding_status == "failed"
+    assert "554" in support_address.forwarding_error
+    shown = ApiClient(personas.alice).get(path).json()["recipient_address"]
+    assert shown["forwarding_status"] == "failed"

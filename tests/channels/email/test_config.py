@@ -48,7 +48,98 @@ def test_lookups_cost_one_query_and_none_inside_a_snapshot(personas):
     assert len(inside) == 1
 
 
-def test_kefu_support_email_seeds_the_first_address(personas, settings):
+def test_kefu_support_email_is_answered_at_once_and_saved_by_seeding(personas, settings):
     settings.SUPPORT_EMAIL = "help@kefu.test"
     assert is_support_address("help@kefu.test") is True
+    assert not SupportAddress.objects.exists()
+
+    assert config.seed() is True
+    assert config.seed() is False
     assert SupportAddress.objects.get().default is True
+    assert find_support_address("help@kefu.test").pk is not None
+
+
+# --- Reads do not write -----------------------------------------------------------------------
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def _email_writes(captured: CaptureQueriesContext) -> list[str]:
+    """Statements that wrote to the email channel's tables (other apps' bookkeeping, such as
+    a session or an API token's last use, is not this channel's business)."""
+    return [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].lstrip().upper().startswith(WRITES) and '"email_' in query["sql"]
+    ]
+
+
+def test_pages_api_and_config_reads_write_nothing_and_fall_back_to_defaults(personas, settings):
+    from django.test import Client
+    from django.urls import reverse
+
+    from kefu.channels.email.rendering import locale_of, template_for
+    from tests.api.conftest import ApiClient
+
+    # given KEFU_SUPPORT_EMAIL, no support address saved and no settings row
+    settings.SUPPORT_EMAIL = "help@kefu.test"
+    config.forget()
+    admin = Client()
+    admin.force_login(personas.admin)
+    api = ApiClient(personas.admin)
+    pages = [
+        reverse("email:admin"),
+        reverse("email:settings"),
+        reverse("email:new_address"),
+        reverse("email:new_mailbox"),
+        reverse("email:edit_template", args=["acknowledgement", "zh-hans"]),
+    ]
+    # when admins look at every email page and the API, and processing reads the config
+    with CaptureQueriesContext(connection) as captured:
+        statuses = [admin.get(url).status_code for url in pages]
+        listed = api.get("recipient_addresses")
+        current = config.current()
+        rate_limit = current.settings.sender_rate_limit
+        found = find_support_address("help+t1-x@kefu.test")
+        template_for("acknowledgement", "en")
+        locale_of(None)
+        EmailSettings.load()
+    # then nothing was written, and the reads saw the defaults
+    assert statuses == [200] * len(pages)
+    assert listed.status_code == 200
+    assert _email_writes(captured) == []
+    assert not SupportAddress.objects.exists()
+    assert not EmailSettings.objects.exists()
+    assert rate_limit == 20
+    assert found is not None and found.email == "help@kefu.test" and found.default
+    assert "help@kefu.test" in admin.get(reverse("email:admin")).content.decode()
+
+
+def test_the_first_address_write_seeds_kefu_support_email_first(personas, settings):
+    settings.SUPPORT_EMAIL = "help@kefu.test"
+    config.forget()
+
+    actions.create_support_address(email="sales@kefu.test")
+
+    assert list(
+        SupportAddress.objects.order_by("-default", "email").values_list("email", "default")
+    ) == [("help@kefu.test", True), ("sales@kefu.test", False)]
+
+
+def test_migrate_seeds_kefu_support_email_once(personas, settings):
+    from django.core.management import call_command
+
+    settings.SUPPORT_EMAIL = "help@kefu.test"
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("migrate", interactive=False, verbosity=0)
+
+    assert list(SupportAddress.objects.values_list("email", "default")) == [
+        ("help@kefu.test", True)
+    ]
+
+
+def test_saving_the_settings_the_first_time_creates_the_row(personas):
+    actions.update_email_settings(sender_rate_limit=5)
+
+    assert EmailSettings.objects.get().sender_rate_limit == 5
+    assert config.current().settings.sender_rate_limit == 5

@@ -275,3 +275,53 @@ def test_a_huge_text_body_is_cut_in_the_comment_but_kept_whole_in_the_original(
     client.force_login(personas.bob)
     original = client.get(reverse("email:original", args=[comment.pk]))
     assert "结尾标记" in original.content.decode()
+
+
+def test_with_the_database_queue_a_message_and_its_task_commit_together(
+    personas, support_address, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    # when a message is stored (inside the test's transaction, nothing committed yet)
+    with django_capture_on_commit_callbacks() as after_commit:
+        [row] = actions.store_inbound(raw=raw_mail(), recipients=[SUPPORT])
+    # then its processing task is already a row of the same transaction, nothing waits for
+    # the commit
+    [queued] = DBTaskResult.objects.all()
+    assert queued.task_path.endswith("process_inbound_task")
+    assert queued.args_kwargs["args"] == [row.pk]
+    assert after_commit == []
+
+
+def test_with_another_queue_the_task_is_enqueued_only_after_the_commit(
+    personas, support_address, settings, django_capture_on_commit_callbacks
+):
+    from django.tasks import default_task_backend
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    with django_capture_on_commit_callbacks() as after_commit:
+        [row] = actions.store_inbound(raw=raw_mail(), recipients=[SUPPORT])
+        assert default_task_backend.results == []
+    assert len(after_commit) == 1
+    after_commit[0]()
+    assert [r.args for r in default_task_backend.results] == [[row.pk]]
+
+
+def test_a_new_ticket_from_a_new_sender_costs_a_bounded_number_of_queries(
+    personas, support_address, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    from kefu.channels.email.inbound import process_inbound
+
+    actions.update_email_settings(sender_rate_limit=0)
+    for n in range(2):  # warm: configuration, compiled templates
+        with django_capture_on_commit_callbacks(execute=True):
+            actions.store_inbound(raw=raw_mail(sender=f"w{n}@new.test"), recipients=[SUPPORT])
+    [row] = actions.store_inbound(raw=raw_mail(sender="Dora <dora@new.test>"), recipients=[SUPPORT])
+
+    # Email side: read + claim + twin check, 6 for the new person (was 14), the comment read
+    # back, the acknowledgement (bouncing check, id, insert), the row's final update. The rest
+    # is create_ticket's (tickets, SLA, rules).
+    with django_assert_max_num_queries(44):
+        assert process_inbound(row.pk) == "processed"
+    assert Identity.objects.get(value="dora@new.test").user.name == "Dora"

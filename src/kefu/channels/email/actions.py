@@ -15,6 +15,8 @@ from .inbound import (
     failed_messages,
     process_inbound,
     process_pending,
+    queue_recover,
+    queue_retry,
     recover_suspended,
     retry_inbound,
     store_inbound,
@@ -30,6 +32,7 @@ from .settings_actions import (
     update_email_template,
     update_mailbox,
 )
+from .verification import verify_support_address
 
 __all__ = [
     "check_mailbox_connection",
@@ -43,7 +46,9 @@ __all__ = [
     "process_inbound",
     "process_pending",
     "queue_acknowledgement",
+    "queue_recover",
     "queue_reply",
+    "queue_retry",
     "recover_suspended",
     "reply_address",
     "retry_due_outbound",
@@ -55,4 +60,5 @@ __all__ = [
     "update_email_template",
     "update_mailbox",
     "update_support_address",
+    "verify_support_address",
 ]

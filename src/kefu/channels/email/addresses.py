@@ -17,8 +17,9 @@ from .models import SupportAddress
 
 
 def ensure_seeded() -> None:
-    """``KEFU_SUPPORT_EMAIL`` becomes the first (default) support address when there is none."""
-    config.current()
+    """``KEFU_SUPPORT_EMAIL`` becomes the first (default) support address when there is none
+    (a write: for startup and before an admin's change, never on a read)."""
+    config.seed()
 
 
 def split_address(address: str) -> tuple[str, str, str]:
@@ -90,6 +91,7 @@ def create_support_address(
 ) -> SupportAddress:
     """Answer mail sent to ``email``; new tickets from it go to ``group``. The first address,
     or one created with ``default=True``, becomes the default (it sends for other tickets)."""
+    config.seed()  # KEFU_SUPPORT_EMAIL is the first address, whatever an admin adds
     email = _clean_email(email)
     if default or not SupportAddress.objects.exists():
         SupportAddress.objects.filter(default=True).update(default=False)

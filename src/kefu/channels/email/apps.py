@@ -1,6 +1,20 @@
 import datetime as dt
+from typing import Any
 
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
+
+
+def _seed_after_migrate(*, using: str = "default", **_kwargs: Any) -> None:
+    """``kefu migrate`` (and ``kefu run``, which migrates) saves ``KEFU_SUPPORT_EMAIL`` as the
+    first support address: seeding is a write, done once here, never on a read. Like Django's
+    own post-migrate steps (content types, permissions), not domain flow."""
+    from .config import seed
+    from .models import SupportAddress
+
+    if SupportAddress._meta.db_table in connections[using].introspection.table_names():
+        seed(using=using)
 
 
 class EmailConfig(AppConfig):
@@ -9,6 +23,7 @@ class EmailConfig(AppConfig):
     verbose_name = "Email"
 
     def ready(self) -> None:
+        post_migrate.connect(_seed_after_migrate, sender=self)
         from django.utils.translation import gettext_lazy as _
 
         from kefu.core import scheduler

@@ -183,15 +183,15 @@ def cmd_address_add(args: argparse.Namespace) -> int:
 
 def cmd_addresses(args: argparse.Namespace) -> int:
     _setup()
-    from .addresses import ensure_seeded
-    from .models import SupportAddress
+    from .config import current
 
-    ensure_seeded()
-    for address in SupportAddress.objects.select_related("group"):
+    # Listing writes nothing: an unsaved KEFU_SUPPORT_EMAIL (not seeded yet) is listed as such.
+    for address in current().addresses.values():
         group = address.group.name if address.group else "-"
         print(
             f"{address.email}  {address.name or '-'}  group: {group}"
             + ("  (default)" if address.default else "")
+            + ("  (from KEFU_SUPPORT_EMAIL, not saved yet)" if address.pk is None else "")
         )
     return 0
 

@@ -63,19 +63,27 @@ def _version() -> tuple[object, ...]:
     return (connection.alias, settings.SUPPORT_EMAIL, *row)
 
 
-def _seed() -> None:
-    """``KEFU_SUPPORT_EMAIL`` becomes the first (default) support address when there is none."""
-    if settings.SUPPORT_EMAIL and not SupportAddress.objects.exists():
-        try:
-            with transaction.atomic():
-                SupportAddress.objects.create(email=settings.SUPPORT_EMAIL, default=True)
-        except IntegrityError:
-            pass  # another process seeded it first
+def seed(*, using: str = "default") -> bool:
+    """``KEFU_SUPPORT_EMAIL`` becomes the first (default) support address when there is none;
+    True if it was created. A write: run after ``migrate``, when the SMTP receiver starts and
+    before an admin's first change to the addresses — never on a read (``_load`` falls back to
+    an unsaved address instead)."""
+    if not settings.SUPPORT_EMAIL or SupportAddress.objects.using(using).exists():
+        return False
+    try:
+        with transaction.atomic(using=using):
+            SupportAddress.objects.using(using).create(email=settings.SUPPORT_EMAIL, default=True)
+    except IntegrityError:
+        return False  # another process seeded it first
+    return True
 
 
 def _load() -> EmailConfig:
-    _seed()
     rows = list(SupportAddress.objects.select_related("group").order_by("-default", "id"))
+    if not rows and settings.SUPPORT_EMAIL:
+        # Not seeded yet (nothing has written since KEFU_SUPPORT_EMAIL was set): mail to it is
+        # still answered, from an unsaved address that the next seeding saves as it is.
+        rows = [SupportAddress(email=settings.SUPPORT_EMAIL, default=True)]
     return EmailConfig(
         addresses={row.email.lower(): row for row in rows},
         default=rows[0] if rows else None,
@@ -99,7 +107,6 @@ def current() -> EmailConfig:
         if _cached["key"] == key:
             return _cached["config"]  # type: ignore[return-value]
     config = _load()
-    key = _version()  # loading may have seeded an address or created the settings row
     with _lock:
         _cached["key"], _cached["config"] = key, config
     return config

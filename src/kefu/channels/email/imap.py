@@ -53,8 +53,9 @@ class MailboxError(Exception):
 # --- Signing in -------------------------------------------------------------------------------
 
 
-def refresh_access_token(mailbox: Mailbox) -> str:
-    """A valid OAuth access token, refreshed with the refresh token when (nearly) expired."""
+def refresh_access_token(mailbox: Mailbox, *, save: bool = True) -> str:
+    """A valid OAuth access token, refreshed with the refresh token when (nearly) expired.
+    ``save=False`` (testing the connection) keeps a refreshed token in memory only."""
     now = clock.now()
     if (
         mailbox.oauth_access_token
@@ -96,12 +97,14 @@ def refresh_access_token(mailbox: Mailbox) -> str:
     if payload.get("refresh_token"):  # Microsoft rotates refresh tokens
         mailbox.oauth_refresh_token = payload["refresh_token"]
         fields.append("oauth_refresh_token")
-    mailbox.save(update_fields=fields)
+    if save:
+        mailbox.save(update_fields=fields)
     return str(token)
 
 
-def connect(mailbox: Mailbox) -> imaplib.IMAP4:
-    """An IMAP connection to ``mailbox``'s server, signed in."""
+def connect(mailbox: Mailbox, *, save_token: bool = True) -> imaplib.IMAP4:
+    """An IMAP connection to ``mailbox``'s server, signed in (``save_token``: keep a refreshed
+    OAuth access token on the mailbox for the next fetch)."""
     if mailbox.auth == MailboxAuth.PASSWORD and not mailbox.password:
         raise MailboxError(
             "No password is saved for this mailbox (or it cannot be decrypted since "
@@ -123,7 +126,7 @@ def connect(mailbox: Mailbox) -> imaplib.IMAP4:
         raise MailboxError(f"Cannot connect to {mailbox.host}:{mailbox.port}: {exc}") from None
     try:
         if mailbox.auth == MailboxAuth.XOAUTH2:
-            token = refresh_access_token(mailbox)
+            token = refresh_access_token(mailbox, save=save_token)
             auth = f"user={mailbox.username}\x01auth=Bearer {token}\x01\x01".encode()
             conn.authenticate("XOAUTH2", lambda _challenge: auth)
         else:
@@ -139,8 +142,13 @@ def connect(mailbox: Mailbox) -> imaplib.IMAP4:
 
 
 def check_connection(mailbox: Mailbox) -> None:
-    """Sign in and select the folder (read-only), then sign out; raise MailboxError if not."""
-    conn = connect(mailbox)
+    """Sign in and select the folder (read-only), then sign out; raise MailboxError if not.
+
+    Writes nothing: an OAuth access token refreshed for the test is used once and dropped
+    (the next fetch refreshes again). A refresh token the provider rotates in that answer is
+    dropped too; the saved one stays valid (Microsoft and Google do not revoke a refresh token
+    when it is redeemed; it expires on its own schedule)."""
+    conn = connect(mailbox, save_token=False)
     try:
         status, data = conn.select(_quote(mailbox.folder), readonly=True)
         if status != "OK":

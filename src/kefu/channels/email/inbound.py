@@ -17,7 +17,6 @@ the ticket adds them as an email CC (Zendesk's behaviour with CCs on).
 """
 
 import datetime as dt
-import functools
 import hashlib
 import logging
 import re
@@ -30,10 +29,14 @@ from django.db.models import F
 from django.tasks import task
 from django.urls import reverse
 
-from kefu.accounts.actions import create_user, normalize_email
+from kefu.accounts.actions import normalize_email
 from kefu.accounts.models import User
 from kefu.core import clock
-from kefu.crm.actions import find_user_by_identity, set_identity_bouncing
+from kefu.crm.actions import (
+    create_end_user_with_email,
+    find_user_by_identity,
+    set_identity_bouncing,
+)
 from kefu.crm.choices import IdentityType
 from kefu.crm.models import Identity
 from kefu.tickets.actions import NewComment, TicketData, create_ticket, create_upload, update_ticket
@@ -47,6 +50,8 @@ from .folding import fold_html, fold_text
 from .models import InboundMessage, Mailbox, OutboundMessage, SupportAddress
 from .parsing import ParsedEmail, message_ids, parse_email
 from .protection import automated_reason, read_bounce, suppress_automatic_mail
+from .queueing import enqueue_with_commit
+from .verification import forwarding_check_token, receive_forwarding_check
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,10 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 # The longest body (characters) a comment takes from one email; the rest stays in the
 # original message, one click away (Zendesk keeps 64 KB of a comment).
 MAX_BODY_CHARS = 256 * 1024
+
+
+# ``suspension_cause`` of a suspended message an admin recovered, until it is processed.
+RECOVERING = "recovering"
 
 
 class Quarantine(Exception):
@@ -139,15 +148,9 @@ def store_inbound(
             if not oversized:
                 created.append(row.pk)
         for pk in created:
-            transaction.on_commit(functools.partial(enqueue_processing, pk))
+            # With the database task queue: committed together with the message (one commit).
+            enqueue_with_commit(process_inbound_task, pk)
     return rows
-
-
-def enqueue_processing(inbound_id: int) -> None:
-    try:
-        process_inbound_task.enqueue(inbound_id)
-    except Exception:  # the sweeper (process_pending) picks it up later
-        log.exception("could not enqueue processing of inbound email %s", inbound_id)
 
 
 # --- Processing -------------------------------------------------------------------------------
@@ -214,6 +217,8 @@ def process_inbound(inbound_id: int, *, force: bool = False) -> str:
                     or "missing"
                 )
             inbound.attempts += 1
+            if inbound.suspension_cause == RECOVERING:  # an admin let it through
+                force, inbound.suspension_cause = True, ""
             if parsed is None:  # it became "received" again after the read (a retry)
                 parsed = parse_email(bytes(InboundMessage.objects.get(pk=inbound_id).raw))
             _process(inbound, parsed, force=force)
@@ -263,6 +268,12 @@ def _process(inbound: InboundMessage, parsed: ParsedEmail, *, force: bool) -> No
     inbound.automated = automated_reason(parsed)[:100]
     address = find_support_address(inbound.recipient)
 
+    check = forwarding_check_token(parsed.headers)
+    if check and receive_forwarding_check(address, check):
+        # Our own check email came back: the address forwards to Kefu. No ticket.
+        inbound.automated = "forwarding check"
+        inbound.state = InboundState.PROCESSED
+        return
     bounce = read_bounce(parsed)
     if bounce is not None:
         _record_bounce(inbound, bounce)
@@ -334,15 +345,9 @@ def _person(sender: tuple[str, str], parsed: ParsedEmail) -> User:
     person = identity.user if identity is not None else None
     if person is None:
         text = parsed.subject + parsed.text[:500]
-        person = create_user(
-            name=name or address.split("@")[0],
-            email=address if not User.objects.filter(email=address).exists() else None,
-            locale="zh-hans" if _CJK.search(text) else "",
+        person = create_end_user_with_email(
+            email=address, name=name, locale="zh-hans" if _CJK.search(text) else ""
         )
-        if person.email is None:
-            from kefu.crm.actions import add_identity
-
-            add_identity(user=person, type=IdentityType.EMAIL, value=address)
     elif identity is not None and identity.bouncing:
         # They write from it again: it works.
         set_identity_bouncing(type=IdentityType.EMAIL, value=address, bouncing=False)
@@ -393,7 +398,7 @@ def _cc_people(parsed: ParsedEmail, sender: str) -> list[User]:
         person = find_user_by_identity(type=IdentityType.EMAIL, value=address)
         if person is None:
             try:
-                person = create_user(name=name or address.split("@")[0], email=address)
+                person = create_end_user_with_email(email=address, name=name)
             except ValidationError:
                 continue  # not a usable address: leave it out rather than fail the message
         people.append(person)
@@ -501,8 +506,8 @@ def _new_ticket(
     if followup_of is not None:
         data.add_tags = ["followup"]
     ticket = create_ticket(actor=None, data=data, comment=_comment(inbound, parsed, person))
-    # Saved now so mail written about this ticket (the acknowledgement) answers this message.
-    InboundMessage.objects.filter(pk=inbound.pk).update(ticket=ticket)
+    # The row's ticket is saved with its new state at the end of processing: the only mail
+    # written before then, the acknowledgement, is given its thread headers.
     inbound.ticket = ticket
     inbound.comment = ticket.comments.order_by("created_at", "id").first()
     if not inbound.automated and not person.is_agent:
@@ -562,17 +567,37 @@ def failed_messages() -> "list[InboundMessage]":
     )
 
 
-def retry_inbound(inbound: InboundMessage) -> str:
-    """Process a quarantined (or suspended) message again, after a fix; return its state."""
+def _requeue(inbound: InboundMessage) -> None:
+    """Make a quarantined or suspended message ``received`` again (claimed by a conditional
+    update: two admins pressing "retry" requeue it once). A suspended one is marked
+    ``RECOVERING`` so that whoever processes it — its task or the sweeper — lets it past the
+    rate limit."""
     if inbound.state not in (InboundState.QUARANTINED, InboundState.SUSPENDED):
         raise ValidationError(
             {"state": [f"Only quarantined or suspended messages are retried, not {inbound.state}."]}
         )
-    force = inbound.state == InboundState.SUSPENDED
-    InboundMessage.objects.filter(pk=inbound.pk, state=inbound.state).update(
-        state=InboundState.RECEIVED, error="", suspension_cause=""
+    recovering = inbound.state == InboundState.SUSPENDED
+    changed = InboundMessage.objects.filter(pk=inbound.pk, state=inbound.state).update(
+        state=InboundState.RECEIVED, error="", suspension_cause=RECOVERING if recovering else ""
     )
-    return process_inbound(inbound.pk, force=force)
+    if not changed:
+        raise ValidationError({"state": ["This message is already being processed again."]})
+
+
+def retry_inbound(inbound: InboundMessage) -> str:
+    """Process a quarantined (or suspended) message again now, after a fix; return its state
+    (``kefu email retry``: the command waits for the answer)."""
+    _requeue(inbound)
+    return process_inbound(inbound.pk)
+
+
+def queue_retry(inbound: InboundMessage) -> None:
+    """Process a quarantined (or suspended) message again, in a task (the admin page: a web
+    request does not process mail). Until the task runs, the message is ``received``; if the
+    task cannot be queued, the sweeper (``process_pending``) takes it a minute later."""
+    with transaction.atomic():
+        _requeue(inbound)
+        enqueue_with_commit(process_inbound_task, inbound.pk)
 
 
 def suspended_tickets() -> "list[InboundMessage]":
@@ -585,10 +610,17 @@ def suspended_tickets() -> "list[InboundMessage]":
 
 
 def recover_suspended(inbound: InboundMessage) -> str:
-    """Let a suspended message through: it becomes a ticket or comment."""
+    """Let a suspended message through now: it becomes a ticket or comment."""
     if inbound.state != InboundState.SUSPENDED:
         raise ValidationError({"state": ["This message is not suspended."]})
     return retry_inbound(inbound)
+
+
+def queue_recover(inbound: InboundMessage) -> None:
+    """Let a suspended message through, in a task (see ``queue_retry``)."""
+    if inbound.state != InboundState.SUSPENDED:
+        raise ValidationError({"state": ["This message is not suspended."]})
+    queue_retry(inbound)
 
 
 def delete_suspended(inbound: InboundMessage) -> None:

@@ -36,6 +36,12 @@ class SupportAddress(ObjectIdModel):
         verbose_name=_("group"),
     )
     default = models.BooleanField(_("default"), default=False)
+    # The last forwarding check (``PUT recipient_addresses/{id}/verify``): "" never checked,
+    # else waiting / verified / failed; the token is what the check email carries.
+    forwarding_status = models.CharField(max_length=10, blank=True, default="")
+    forwarding_token = models.CharField(max_length=64, blank=True, default="")
+    forwarding_checked_at = models.DateTimeField(null=True, blank=True)
+    forwarding_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -257,5 +263,6 @@ class EmailSettings(models.Model):
 
     @classmethod
     def load(cls) -> "EmailSettings":
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
+        """The saved settings, or the defaults (unsaved) until an admin first saves them:
+        reading never writes (``update_email_settings`` creates the row)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)

@@ -49,6 +49,7 @@ from .folding import REPLY_MARKER
 from .inbound import key_of
 from .models import InboundMessage, OutboundMessage, SupportAddress
 from .protection import Bounce, automatic_mail_suppressed
+from .queueing import enqueue_with_commit
 from .rendering import (
     check_template,
     locale_of,
@@ -183,15 +184,10 @@ def _create(
         created_at=clock.now(),
     )
     if not suppressed:
-        transaction.on_commit(lambda: _enqueue(outbound.pk))
+        # With the database task queue: committed with the message (the retry job sends it if
+        # the task is lost).
+        enqueue_with_commit(send_outbound_task, outbound.pk)
     return outbound
-
-
-def _enqueue(outbound_id: int) -> None:
-    try:
-        send_outbound_task.enqueue(outbound_id)
-    except Exception:  # the retry job sends it later
-        log.exception("could not enqueue outbound email %s", outbound_id)
 
 
 def _marker_html() -> str:

@@ -22,6 +22,10 @@ class RecipientAddressInEnvelope(Schema):
     recipient_address: RecipientAddressIn
 
 
+class RecipientAddressVerifyIn(Schema):
+    type: str = "forwarding"
+
+
 class RecipientAddressEnvelope(Schema):
     recipient_address: dict[str, Any]
 
@@ -43,18 +47,23 @@ def with_forwarding(queryset: QuerySet[SupportAddress]) -> QuerySet[SupportAddre
 
 def recipient_address_json(address: SupportAddress) -> dict[str, Any]:
     """Zendesk's recipient address. Kefu checks no DNS, so ``spf_status``/``cname_status`` are
-    ``unknown``; ``forwarding_status`` is ``verified`` once mail for the address has arrived
-    (by SMTP or IMAP), else ``waiting``. ``group_id`` is Kefu's: new tickets go to it."""
-    has_mail = getattr(address, "has_mail", None)
-    if has_mail is None:
-        has_mail = InboundMessage.objects.filter(recipient=address.email).exists()
+    ``unknown``; ``forwarding_status`` is the last forwarding check's result (``waiting``,
+    ``verified``, ``failed``: ``PUT .../verify``), and without one ``verified`` once mail for the
+    address has arrived (by SMTP or IMAP), else ``waiting``. ``group_id`` is Kefu's: new
+    tickets go to it."""
+    status = address.forwarding_status
+    if not status:
+        has_mail = getattr(address, "has_mail", None)
+        if has_mail is None:
+            has_mail = InboundMessage.objects.filter(recipient=address.email).exists()
+        status = "verified" if has_mail else "waiting"
     return {
         "id": address.pk,
         "email": address.email,
         "name": address.name,
         "default": address.default,
         "brand_id": None,
-        "forwarding_status": "verified" if has_mail else "waiting",
+        "forwarding_status": status,
         "spf_status": "unknown",
         "cname_status": "unknown",
         "domain_verification_status": "unknown",

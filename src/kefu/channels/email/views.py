@@ -1,5 +1,8 @@
 """The full original of an emailed comment, one click away from the folded thread."""
 
+from collections.abc import Callable
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -77,12 +80,16 @@ LIST_LIMIT = 100
 def admin_email(request: HttpRequest) -> HttpResponse:
     """Support addresses, mailboxes (with their errors), quarantine and suspended tickets."""
     held = InboundMessage.objects.defer("raw").order_by("-received_at", "-id")
+    addresses = list(SupportAddress.objects.select_related("group"))
     return render(
         request,
         "email/admin.html",
         {
             "section": "email",
-            "addresses": SupportAddress.objects.select_related("group"),
+            "addresses": addresses,
+            # Not saved yet (it is at the next `kefu migrate`/start or address change): shown,
+            # since mail to it is already answered; the page itself writes nothing.
+            "unsaved_address": "" if addresses else settings.SUPPORT_EMAIL,
             "settings": EmailSettings.load(),
             "templates": [
                 (key, label, [("zh-hans", "简体中文"), ("en", "English")])
@@ -102,27 +109,29 @@ def _held(pk: int, state: str) -> InboundMessage:
     return message
 
 
-def _report(request: HttpRequest, message: InboundMessage, state: str) -> None:
-    if state == InboundState.PROCESSED:
-        messages.success(request, _("The message was processed."))
+def _queue(request: HttpRequest, queue: Callable[[], None]) -> HttpResponse:
+    try:
+        queue()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     else:
-        messages.error(request, _("The message could not be processed; see its error."))
+        queued = _("The message was queued for processing; it is listed here again if it fails.")
+        messages.success(request, queued)
+    return redirect("email:admin")
 
 
 @admin_required
 @require_POST
 def admin_retry(request: HttpRequest, message_id: int) -> HttpResponse:
     message = _held(message_id, InboundState.QUARANTINED)
-    _report(request, message, pipeline.retry_inbound(message))
-    return redirect("email:admin")
+    return _queue(request, lambda: pipeline.queue_retry(message))
 
 
 @admin_required
 @require_POST
 def admin_recover(request: HttpRequest, message_id: int) -> HttpResponse:
     message = _held(message_id, InboundState.SUSPENDED)
-    _report(request, message, pipeline.recover_suspended(message))
-    return redirect("email:admin")
+    return _queue(request, lambda: pipeline.queue_recover(message))
 
 
 @admin_required
