@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from kefu.accounts.models import User
 from kefu.crm import actions as crm
 from kefu.crm.access import visible_organizations
 
@@ -98,11 +99,12 @@ def test_create_end_user_with_email_refuses_a_bad_address_and_names_from_the_add
     assert crm.default_organization(nameless) is None
 
 
-def test_create_end_user_with_email_leaves_user_email_to_whoever_has_it(personas):
+def test_create_end_user_with_email_finds_the_person_who_has_the_address_as_email(personas):
     # bob's User.email is bob@acme.test; an identity for it is missing (legacy data)
     personas.bob.identities.all().delete()
+    people = User.objects.count()
 
-    other = crm.create_end_user_with_email(email="bob@acme.test", name="Bob two")
+    same = crm.create_end_user_with_email(email="bob@acme.test", name="Bob two")
 
-    assert other.email is None
-    assert crm.find_user_by_identity(type="email", value="bob@acme.test") == other
+    assert same == personas.bob and User.objects.count() == people
+    assert crm.find_user_by_identity(type="email", value="bob@acme.test") == personas.bob

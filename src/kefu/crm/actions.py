@@ -243,10 +243,10 @@ def create_end_user_with_email(*, email: str, name: str = "", locale: str = "") 
     caller has already found no identity for the address (a concurrent creation of the same
     identity fails on its unique constraint with IntegrityError).
 
-    The address becomes ``User.email`` unless another person already has it as their email
-    without an identity (then only the identity is theirs, as ``add_identity`` would do).
-    Raises ValidationError for an address that is not one. Atomic; inside the caller's
-    transaction it adds no savepoint.
+    A person who already has the address as their ``User.email`` but no identity for it (made
+    before identities, or imported) is that sender: they get the identity and are returned,
+    so one address never splits into two people. Raises ValidationError for an address that
+    is not one. Atomic; inside the caller's transaction it adds no savepoint.
     """
     from django.core.validators import validate_email
 
@@ -260,13 +260,16 @@ def create_end_user_with_email(*, email: str, name: str = "", locale: str = "") 
     name_field = User._meta.get_field("name")
     name = " ".join((name or "").split())[: name_field.max_length] or address.split("@")[0]
     with transaction.atomic(savepoint=False):
-        email_taken = User.objects.filter(email=address).exists()
+        owner = User.objects.filter(email=address).first()
+        if owner is not None:
+            add_identity(user=owner, type=IdentityType.EMAIL, value=address, primary=True)
+            return owner
         organization = organization_for_email(address)
         ids = allocate_ids(3 if organization is not None else 2)
         user = User(
             id=ids[0],
             name=name,
-            email=None if email_taken else address,
+            email=address,
             role=Role.END_USER,
             locale=locale,
             time_zone="Asia/Shanghai",  # create_user's default
