@@ -235,3 +235,105 @@ def test_draining_a_queue_in_batches_takes_turns_respects_capacity_and_audits(te
         audit__ticket__in=queued, audit__via_channel="rule", field_name="assignee_id"
     )
     assert assignments.count() == 6
+
+
+def test_a_trigger_on_assignment_fires_for_every_ticket_a_drain_assigns(team):
+    from kefu.rules import routing
+    from kefu.rules.models import Notification
+
+    p, dan, eve = team
+    rules.set_group_routing(actor=p.admin, group=p.support, mode="least_loaded")
+    for agent in (p.alice, dan, eve):
+        routing.AgentStatus.objects.filter(agent=agent).update(availability="away")
+    queued = [new_ticket(p, f"queued {n}") for n in range(5)]
+    rules.create_trigger(
+        actor=p.admin,
+        title="Routed tickets are high",
+        conditions={"all": [{"field": "assignee_id", "operator": "changed", "value": None}]},
+        actions=[{"field": "priority", "value": "high"},
+                 {"field": "current_tags", "value": "routed"}],
+    )  # fmt: skip
+    routing.AgentStatus.objects.update(availability="online")
+    # when
+    assert routing.drain_queue(p.support.pk) == 5
+    # then: each assignment fired the trigger, inside the routing audit
+    for ticket in queued:
+        ticket.refresh_from_db()
+        assert ticket.assignee is not None and ticket.status == "open"
+        assert ticket.priority == "high" and "routed" in ticket.tags
+        audit = ticket.audits.filter(via_channel="rule").get()
+        events = {(e.field_name, (e.via or {}).get("source", {}).get("rel")) for e in
+                  audit.events.all()}  # fmt: skip
+        assert ("assignee_id", None) in events and ("priority", "trigger") in events
+    assert Notification.objects.filter(kind="assigned", ticket__in=queued).count() == 5
+
+
+def test_draining_makes_the_same_queries_for_a_short_and_a_long_queue(team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kefu.rules import routing
+
+    p, dan, eve = team
+    rules.set_group_routing(actor=p.admin, group=p.support, mode="least_loaded")
+    for agent in (p.alice, dan, eve):
+        rules.update_agent_routing(actor=p.admin, agent=agent, capacity=50)
+        routing.AgentStatus.objects.filter(agent=agent).update(availability="away")
+
+    def drain(n: int) -> int:
+        for i in range(n):
+            new_ticket(p, f"q{i}")
+        routing.AgentStatus.objects.update(availability="online")
+        with CaptureQueriesContext(connection) as queries:
+            assert routing.drain_queue(p.support.pk) == n
+        routing.AgentStatus.objects.update(availability="away")
+        return len(queries)
+
+    # when
+    short, long = drain(3), drain(30)
+    # then
+    assert long == short
+    assert long <= 50  # one update_ticket per ticket made ~30 queries each
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_drain_and_a_single_routing_at_the_same_moment_do_not_overload_an_agent():
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip("row locks are exercised on PostgreSQL")
+
+    from kefu.rules.routing import drain_queue, route_ticket
+    from tests.conftest import make_personas
+
+    p = make_personas()
+    rules.update_agent_routing(actor=p.admin, agent=p.alice, capacity=0)
+    rules.set_agent_availability(actor=p.alice, agent=p.alice, availability="online")
+    rules.set_group_routing(actor=p.admin, group=p.support, mode="least_loaded")
+    tickets = [new_ticket(p, f"t{i}") for i in range(3)]
+    assert all(t.assignee is None for t in tickets)
+    rules.update_agent_routing(actor=p.admin, agent=p.alice, capacity=2)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(work) -> None:  # type: ignore[no-untyped-def]
+        try:
+            barrier.wait()
+            work()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(lambda: drain_queue(p.support.pk),)),
+        threading.Thread(target=run, args=(lambda: route_ticket(tickets[-1]),)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Ticket.objects.filter(assignee=p.alice).count() == 2

@@ -15,16 +15,21 @@ class RulesConfig(AppConfig):
         from kefu.tickets import hooks
 
         from . import conditions, tasks  # noqa: F401 - registers the trigger condition fields
-        from .engine import run_triggers
-        from .notifications import notify_on_change
-        from .ownership import keep_ownership
+        from .engine import run_triggers, run_triggers_many
+        from .notifications import notify_on_change, notify_on_change_many
+        from .ownership import keep_ownership, keep_ownership_many
         from .routing import route_on_change
+        from .sla_batch import evaluate_slas_many
 
         # Order: ownership (a first public reply assigns) -> triggers -> routing -> notices.
-        hooks.register("rules.ownership", keep_ownership, order=50)
-        hooks.register("rules.triggers", run_triggers, order=100)
+        hooks.register("rules.ownership", keep_ownership, order=50, batch=keep_ownership_many)
+        hooks.register("rules.triggers", run_triggers, order=100, batch=run_triggers_many)
         hooks.register("rules.routing", route_on_change, order=150)
-        hooks.register("rules.notifications", notify_on_change, order=300)
+        hooks.register(
+            "rules.notifications", notify_on_change, order=300, batch=notify_on_change_many
+        )
+        # The SLA app's hook (sla.evaluate) has no batch function of its own yet.
+        hooks.register_batch("sla.evaluate", evaluate_slas_many)
         scheduler.register(
             "rules.run_automations",
             every=dt.timedelta(seconds=settings.RULES_AUTOMATION_INTERVAL),

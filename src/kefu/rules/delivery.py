@@ -104,6 +104,26 @@ def prefill(template: str, values: Mapping[str, str]) -> str:
 RULE_ONLY_PLACEHOLDERS = ("ticket.owner.name", "current_user.name")
 
 
+def notification_rows(
+    recipients: Iterable[User],
+    *,
+    kind: str,
+    subject: str,
+    body: str = "",
+    ticket: Ticket | None = None,
+    actor: User | None = None,
+) -> list[Notification]:
+    """The unsaved in-app notifications ``notify_in_app`` inserts: one per agent."""
+    people = list({u.pk: u for u in recipients}.values())
+    return [
+        Notification(
+            recipient=user, kind=kind, ticket=ticket, actor=actor, subject=subject[:500], body=body
+        )
+        for user in people
+        if user.is_agent
+    ]
+
+
 def notify_in_app(
     recipients: Iterable[User],
     *,
@@ -116,20 +136,10 @@ def notify_in_app(
 ) -> list[Notification]:
     """An in-app notification for each agent in ``recipients``; with ``email`` (subject and
     body templates), an email too (``send_email``)."""
-    rows = []
     people = list({u.pk: u for u in recipients}.values())
-    for user in people:
-        if user.is_agent:
-            rows.append(
-                Notification(
-                    recipient=user,
-                    kind=kind,
-                    ticket=ticket,
-                    actor=actor,
-                    subject=subject[:500],
-                    body=body,
-                )
-            )
+    rows = notification_rows(
+        people, kind=kind, subject=subject, body=body, ticket=ticket, actor=actor
+    )
     if email is not None and ticket is not None:
         send_email(
             recipients=people,

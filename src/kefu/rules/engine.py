@@ -17,12 +17,14 @@ and ``<field> changed...`` entries), so it is rejected without evaluating its co
 """
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection
 
 from kefu.core import clock
 from kefu.core.conditions import BoundConditions, Op
+from kefu.tickets import hooks
 from kefu.tickets.choices import Channel
 from kefu.tickets.hooks import TicketChange
 from kefu.tickets.models import TicketField
@@ -107,16 +109,40 @@ def active_triggers() -> list[CompiledTrigger]:
     return compiled
 
 
+def _applies(change: TicketChange) -> bool:
+    return (
+        change.depth == 0
+        and change.kind in ("create", "update")
+        and change.via_channel != Channel.IMPORT
+    )
+
+
 def run_triggers(change: TicketChange) -> None:
     """The ``rules.triggers`` ticket hook."""
     capture(change)
-    if change.depth != 0 or change.kind not in ("create", "update"):
-        return
-    if change.via_channel == Channel.IMPORT:
+    if not _applies(change):
         return
     triggers = active_triggers()
-    if not triggers:
-        return
+    if triggers:
+        _run(change, triggers)
+
+
+def run_triggers_many(changes: Sequence[TicketChange]) -> Sequence[TicketChange]:
+    """``run_triggers`` for a batch (``hooks.run_many``): the triggers are loaded once, then
+    run for each change on its own, with Zendesk's cycle; a trigger that changes a ticket
+    makes an ``update_ticket`` that joins that ticket's audit, as in a single update."""
+    for change in changes:
+        capture(change)
+    changes = [change for change in changes if _applies(change)]
+    triggers = active_triggers() if changes else []
+    if triggers:
+        for change in changes:
+            with hooks.scope(change):
+                _run(change, triggers)
+    return []
+
+
+def _run(change: TicketChange, triggers: list[CompiledTrigger]) -> None:
     facts = ChangeFacts.of(change)
     triggers = [t for t in triggers if t.update_type in (None, facts.update_type)]
     ticket = change.ticket

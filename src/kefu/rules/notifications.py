@@ -3,6 +3,7 @@ assigned to me, mentioned in an internal note (``@name`` / ``@email``), an updat
 I follow, all child tasks of my ticket done. Rule emails (triggers) are in ``delivery.py``."""
 
 import re
+from collections.abc import Sequence
 
 from django.utils.translation import gettext as _
 
@@ -12,8 +13,8 @@ from kefu.tickets.hooks import TicketChange
 from kefu.tickets.models import Ticket
 
 from .choices import NotificationKind
-from .delivery import notify_in_app
-from .models import ChildTask, TicketOwner
+from .delivery import notification_rows, notify_in_app
+from .models import ChildTask, Notification, TicketOwner
 
 DONE = (Status.SOLVED, Status.CLOSED)
 # (subject, body) templates for the email channel; note bodies stay in the app (internal).
@@ -94,6 +95,52 @@ def notify_on_change(change: TicketChange) -> None:
             actor=actor,
             email=FOLLOWER_EMAIL,
         )
+
+
+def notify_on_change_many(changes: Sequence[TicketChange]) -> Sequence[TicketChange]:
+    """``notify_on_change`` for a batch (``hooks.run_many``): the "assigned to you" notices of
+    changes without a comment are inserted at once; a change with a comment, one that
+    solves or closes the ticket, and one on a ticket with followers to tell go through
+    ``notify_on_change``."""
+    changes = [c for c in changes if c.kind in ("create", "update")]
+    # Followers told of an update (depth 0, no comment here), read for the batch at once.
+    followers: dict[int, set[int]] = {}
+    quiet = [c.ticket.pk for c in changes if c.depth == 0 and c.kind == "update"]
+    if quiet:
+        rows = Ticket.followers.through.objects.filter(ticket_id__in=quiet)
+        for ticket_id, user_id in rows.values_list("ticket_id", "user_id"):
+            followers.setdefault(ticket_id, set()).add(user_id)
+    left: list[TicketChange] = []
+    notices: list[Notification] = []
+    for change in changes:
+        ticket = change.notes.get("ticket", change.ticket) if change.depth == 0 else change.ticket
+        actor = change.actor
+        told = followers.get(ticket.pk, set()) - ({actor.pk} if actor is not None else set())
+        if (
+            change.comment is not None
+            or (change.changed("status") and ticket.status in DONE)
+            or (change.depth == 0 and change.kind == "update" and told)
+        ):
+            left.append(change)
+            continue
+        if (
+            change.changed("assignee_id")
+            and ticket.assignee is not None
+            and (actor is None or actor.pk != ticket.assignee_id)
+        ):
+            notices.extend(
+                notification_rows(
+                    [ticket.assignee],
+                    kind=NotificationKind.ASSIGNED,
+                    subject=_("Assigned to you: %(title)s")
+                    % {"title": f"#{ticket.pk} {ticket.subject}"},
+                    ticket=ticket,
+                    actor=actor,
+                )
+            )
+    if notices:
+        Notification.objects.bulk_create(notices)
+    return left
 
 
 def _children_done(child: Ticket, actor: User | None) -> None:

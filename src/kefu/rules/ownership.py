@@ -11,6 +11,8 @@ accountable for it until it is solved (docs/rules.md, "Ownership").
   stays the customer's point of contact (``{{ticket.owner.name}}`` in emails).
 """
 
+from collections.abc import Sequence
+
 from django.utils.translation import gettext as _
 
 from kefu.accounts.choices import Role
@@ -97,6 +99,52 @@ def keep_ownership(change: TicketChange) -> None:
                 "{{ticket.group.name}}\n{{ticket.url}}",
             ),
         )
+
+
+def keep_ownership_many(changes: Sequence[TicketChange]) -> Sequence[TicketChange]:
+    """``keep_ownership`` for a batch (``hooks.run_many``): the assignments are recorded with
+    one read of the owners, one of the memberships and one insert; changes with a comment
+    or a new group go through ``keep_ownership``."""
+    assigned: list[TicketChange] = []
+    left: list[TicketChange] = []
+    for change in changes:
+        if change.kind not in ("create", "update"):
+            continue
+        if change.comment is not None:
+            left.append(change)
+        elif change.changed("assignee_id") and change.ticket.assignee_id is not None:
+            assigned.append(change)
+        elif change.kind == "update" and change.changed("group_id"):
+            left.append(change)
+    if not assigned:
+        return left
+    owners = TicketOwner.objects.in_bulk([c.ticket.pk for c in assigned])
+    handing_over = [
+        (owners[c.ticket.pk], c.ticket)
+        for c in assigned
+        if c.ticket.pk in owners and owners[c.ticket.pk].owner_id != c.ticket.assignee_id
+    ]
+    members = (
+        set(
+            GroupMembership.objects.filter(
+                user_id__in={owner.owner_id for owner, _t in handing_over}
+            ).values_list("user_id", "group_id")
+        )
+        if handing_over
+        else set()
+    )
+    new = [
+        TicketOwner(ticket=c.ticket, owner=c.ticket.assignee)
+        for c in assigned
+        if c.ticket.pk not in owners
+    ]
+    if new:
+        TicketOwner.objects.bulk_create(new)
+    for owner, ticket in handing_over:
+        if (owner.owner_id, ticket.group_id) in members:
+            owner.owner = ticket.assignee  # type: ignore[assignment]
+            owner.save(update_fields=["owner"])
+    return left
 
 
 def ticket_owner(ticket_id: int) -> User | None:

@@ -17,10 +17,19 @@ Raising fails the whole change: a hook that only schedules side effects
 (email, webhooks, indexing) must do so with ``transaction.on_commit`` and must not raise.
 
 Imports (``import_tickets``) do not run hooks: that history already happened elsewhere.
+
+Batches (``update_tickets``) call :func:`run_many` with one change per ticket. Each hook in
+turn sees the whole batch: a hook registered with a ``batch`` function (or given one later with
+:func:`register_batch`) gets all the changes at once and returns those it left for its
+per-change function; a hook without one is called per change, as :func:`run` does. A batch
+function must leave the same result as calling the hook on each change (it reads and writes
+for the batch in a few queries instead); inside it, :func:`scope` gives one change's context
+to nested ticket actions. Unlike :func:`run`, hook 1 sees every ticket of the batch before
+hook 2 sees the first: a hook must not depend on the state of other tickets of the batch.
 """
 
 import contextvars
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -62,6 +71,8 @@ class TicketChange:
 
 
 Hook = Callable[[TicketChange], None]
+# Takes a batch of changes, returns the ones left for the hook's per-change function.
+BatchHook = Callable[[Sequence[TicketChange]], Sequence[TicketChange]]
 
 
 @dataclass(frozen=True)
@@ -72,18 +83,30 @@ class _Registered:
 
 
 _hooks: dict[str, _Registered] = {}
+_batches: dict[str, BatchHook] = {}
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("kefu_ticket_hook_depth", default=0)
-_open_audit: contextvars.ContextVar["tuple[int, Audit] | None"] = contextvars.ContextVar(
+# {ticket id: the audit of the change whose hooks are running on it}
+_open_audit: contextvars.ContextVar["Mapping[int, Audit] | None"] = contextvars.ContextVar(
     "kefu_ticket_open_audit", default=None
 )
 _paused: contextvars.ContextVar[bool] = contextvars.ContextVar("kefu_hooks_off", default=False)
 
 
-def register(name: str, hook: Hook, *, order: int = 100) -> None:
-    """Call ``hook`` on every ticket change; lower ``order`` runs first."""
+def register(name: str, hook: Hook, *, order: int = 100, batch: BatchHook | None = None) -> None:
+    """Call ``hook`` on every ticket change; lower ``order`` runs first. ``batch``: the same
+    for a batch of changes (see the module docstring)."""
     if name in _hooks and _hooks[name].hook is not hook:
         raise ValueError(f"ticket hook {name!r} is already registered")
     _hooks[name] = _Registered(name=name, order=order, hook=hook)
+    if batch is not None:
+        register_batch(name, batch)
+
+
+def register_batch(name: str, batch: BatchHook) -> None:
+    """Give the hook registered (now or later) as ``name`` a batch function."""
+    if name in _batches and _batches[name] is not batch:
+        raise ValueError(f"ticket hook {name!r} already has a batch function")
+    _batches[name] = batch
 
 
 def registered() -> list[str]:
@@ -94,7 +117,7 @@ def open_audit(ticket_id: int) -> "Audit | None":
     """The audit of the change whose hooks are running on this ticket, for a nested change
     to join (None outside hooks, or for another ticket)."""
     current = _open_audit.get()
-    return current[1] if current is not None and current[0] == ticket_id else None
+    return current.get(ticket_id) if current is not None else None
 
 
 def current_depth() -> int:
@@ -112,15 +135,51 @@ def paused() -> Iterator[None]:
         _paused.reset(token)
 
 
+@contextmanager
+def _context(depth: int, audits: "Mapping[int, Audit]") -> Iterator[None]:
+    token = _depth.set(depth + 1)
+    audit_token = _open_audit.set(audits)
+    try:
+        yield
+    finally:
+        _open_audit.reset(audit_token)
+        _depth.reset(token)
+
+
+@contextmanager
+def scope(change: TicketChange) -> Iterator[None]:
+    """Inside a batch function: ticket actions called in this block act as if the hook had
+    been called with ``change`` alone (depth, and the audit a nested change joins)."""
+    with _context(change.depth, {change.ticket.pk: change.audit}):
+        yield
+
+
 def run(change: TicketChange) -> None:
     """Call every registered hook, in order, with ``change`` (from the ticket actions)."""
     if _paused.get():
         return
-    token = _depth.set(change.depth + 1)
-    audit_token = _open_audit.set((change.ticket.pk, change.audit))
-    try:
+    with scope(change):
         for registered_hook in sorted(_hooks.values(), key=lambda r: (r.order, r.name)):
             registered_hook.hook(change)
-    finally:
-        _open_audit.reset(audit_token)
-        _depth.reset(token)
+
+
+def run_many(changes: Sequence[TicketChange]) -> None:
+    """Call every registered hook, in order, with a batch of changes, one per ticket, all at
+    the same depth (from ``update_tickets``; see the module docstring)."""
+    if _paused.get() or not changes:
+        return
+    depth = changes[0].depth
+    if any(c.depth != depth for c in changes) or len({c.ticket.pk for c in changes}) != len(
+        changes
+    ):
+        raise ValueError("a batch holds one change per ticket, all at the same depth")
+    audits = {c.ticket.pk: c.audit for c in changes}
+    for registered_hook in sorted(_hooks.values(), key=lambda r: (r.order, r.name)):
+        left: Sequence[TicketChange] = changes
+        batch = _batches.get(registered_hook.name)
+        if batch is not None:
+            with _context(depth, audits):
+                left = batch(changes)
+        for change in left:
+            with scope(change):
+                registered_hook.hook(change)

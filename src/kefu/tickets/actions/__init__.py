@@ -1,6 +1,7 @@
 """Ticket business operations — the one write path (see each module's docstring)."""
 
 from .attachments import clean_file_name, create_upload, find_upload
+from .batch import BATCH_FIELDS, update_tickets
 from .data import NewComment, TicketData
 from .events import Event, record_events
 from .fields import (
@@ -32,6 +33,7 @@ from .views import (
 )
 
 __all__ = [
+    "BATCH_FIELDS",
     "Event",
     "ImportedComment",
     "ImportedTicket",
@@ -67,6 +69,7 @@ __all__ = [
     "update_macro",
     "update_ticket",
     "update_ticket_field",
+    "update_tickets",
     "update_view",
     "view_count",
     "view_tickets",

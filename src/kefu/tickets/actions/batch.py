@@ -1,0 +1,388 @@
+"""Changing many tickets at once: ``update_tickets``, the batch form of ``update_ticket``.
+
+Routing assigns a queue of tickets, one audited change each. Through ``update_ticket`` every
+assignment costs ~30 queries (the row lock, membership checks, the audit, and each hook's
+reads and writes); here a batch is read and written in a fixed number of queries — one
+locking read, one membership read, one UPDATE (``executemany``), one insert each for the
+audits and their events — and the hooks run once per batch (``hooks.run_many``). The result
+is the one ``update_ticket`` would leave, ticket by ticket: the same validation, fields,
+audits (one per ticket, same author, via and events), ``updated_at`` handling and hook
+outcomes (docs/tickets.md, "Changing many tickets at once").
+
+Only simple fields are batched (``BATCH_FIELDS``: assignee, group, priority, type); a
+change with a comment, tags, custom fields, status or people other than the assignee goes
+through ``update_ticket``.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.db.models import Field
+from django.utils.translation import gettext as _
+
+from kefu.accounts.actions import normalize_tags
+from kefu.accounts.choices import Role
+from kefu.accounts.models import Group, GroupMembership, User
+from kefu.core import clock
+from kefu.core.ids import allocate_ids
+
+from .. import hooks
+from ..choices import Channel, Priority, Status, TicketType
+from ..models import Audit, AuditEvent, CustomStatus, Ticket
+from .audit import AuditWriter, sync_tag_rows
+from .checks import check_choice, check_person, field_error
+from .data import END_USER_UPDATE_FIELDS, TicketData
+from .fields import default_custom_status
+
+# What ``update_tickets`` applies: the fields routing and bulk assignment need.
+BATCH_FIELDS = frozenset({"assignee", "group", "priority", "type", "via_channel", "via_source"})
+_VIA = frozenset({"via_channel", "via_source"})
+
+# The columns ``update_ticket`` can change for BATCH_FIELDS, written for every ticket changed.
+_COLUMNS = (
+    "priority",
+    "type",
+    "due_at",
+    "group",
+    "assignee",
+    "assigned_at",
+    "tags",
+    "status",
+    "custom_status",
+    "status_updated_at",
+    "solved_at",
+    "updated_at",
+    "requester_updated_at",
+    "assignee_updated_at",
+)
+
+
+@dataclass
+class _Memberships:
+    """Group memberships of the people a batch involves, read once."""
+
+    pairs: set[tuple[int, int]]
+
+    def has(self, user_id: int, group_id: int | None) -> bool:
+        return group_id is not None and (user_id, group_id) in self.pairs
+
+
+def _check_assignment(ticket: Ticket, members: _Memberships) -> None:
+    # ``checks.check_assignment`` with the memberships read for the batch.
+    if ticket.assignee_id is None or ticket.group_id is None:
+        return
+    if not members.has(ticket.assignee_id, ticket.group_id):
+        assignee, group = ticket.assignee, ticket.group
+        assert assignee is not None and group is not None
+        raise field_error(
+            "assignee_id",
+            _("%(name)s is not a member of the group %(group)s.")
+            % {"name": assignee.name, "group": group.name},
+        )
+
+
+def _fields_set(data: TicketData) -> set[str]:
+    fields_set = set(data.model_fields_set)
+    if data.add_tags:
+        fields_set.add("add_tags")
+    if data.remove_tags:
+        fields_set.add("remove_tags")
+    return fields_set
+
+
+class _Statuses:
+    """``default_custom_status``, read at most once per category for the batch."""
+
+    def __init__(self) -> None:
+        self._by_category: dict[str, CustomStatus] = {}
+
+    def default(self, category: str) -> CustomStatus:
+        if category not in self._by_category:
+            self._by_category[category] = default_custom_status(category)
+        return self._by_category[category]
+
+
+def _apply(
+    ticket: Ticket,
+    data: TicketData,
+    fields_set: set[str],
+    *,
+    actor: User | None,
+    members: _Memberships,
+    default_groups: dict[int, Group],
+    statuses: _Statuses,
+    now: Any,
+) -> tuple[AuditWriter, list[str]] | None:
+    """``update_ticket``'s rules for BATCH_FIELDS, in its order, on ``ticket`` in memory;
+    the audit with its events and the tags before, or None when nothing changed."""
+    via_channel = data.via_channel or Channel.WEB
+    check_choice("via_channel", via_channel, Channel.values, nullable=False)
+    audit = AuditWriter(
+        ticket,
+        author=actor,
+        via_channel=via_channel,
+        via_source=data.via_source or {},
+        created_at=now,
+        join=hooks.open_audit(ticket.pk),
+    )
+    previous_tags = list(ticket.tags)
+
+    def change(name: str, new: Any, old: Any) -> None:
+        if new != old:
+            audit.change(name, new, old)
+
+    if "priority" in fields_set:
+        check_choice("priority", data.priority, Priority.values, nullable=True)
+        change("priority", data.priority, ticket.priority)
+        ticket.priority = data.priority
+    if "type" in fields_set:
+        check_choice("type", data.type, TicketType.values, nullable=True)
+        change("type", data.type, ticket.type)
+        ticket.type = data.type
+    if ticket.type != TicketType.TASK and ticket.due_at is not None:
+        ticket.due_at = None
+    if "group" in fields_set:
+        change("group_id", data.group.pk if data.group else None, ticket.group_id)
+        ticket.group = data.group
+    if "assignee" in fields_set:
+        check_person("assignee_id", data.assignee, agent=True)
+        if data.assignee is not None and "group" not in fields_set:
+            in_group = members.has(data.assignee.pk, ticket.group_id)
+            if not in_group and ticket.group_id is None:
+                ticket.group = default_groups.get(data.assignee.default_group_id or 0)
+                change("group_id", ticket.group.pk if ticket.group else None, None)
+        if data.assignee is not None and data.assignee.pk != ticket.assignee_id:
+            ticket.assigned_at = now
+        change("assignee_id", data.assignee.pk if data.assignee else None, ticket.assignee_id)
+        ticket.assignee = data.assignee
+    elif (
+        "group" in fields_set
+        and ticket.assignee_id is not None
+        and ticket.group_id is not None
+        and not members.has(ticket.assignee_id, ticket.group_id)
+    ):
+        # Moving to another group keeps the assignee only if they belong to it.
+        change("assignee_id", None, ticket.assignee_id)
+        ticket.assignee = None
+    _check_assignment(ticket, members)
+
+    # update_ticket normalizes the tags on every change.
+    ticket.tags = normalize_tags(list(ticket.tags))
+    if ticket.tags != previous_tags:
+        audit.change("tags", ticket.tags, previous_tags)
+
+    # Status: assigning a new ticket opens it.
+    if ticket.status == Status.NEW and ticket.assignee_id is not None:
+        custom_status = statuses.default(Status.OPEN)
+        audit.change("status", Status.OPEN, ticket.status)
+        ticket.status_updated_at = now
+        ticket.solved_at = None
+        change("custom_status_id", custom_status.pk, ticket.custom_status_id)
+        ticket.status = Status.OPEN
+        ticket.custom_status = custom_status
+
+    if not audit.events:
+        return None
+    ticket.updated_at = now
+    if actor is not None and actor.pk == ticket.requester_id:
+        ticket.requester_updated_at = now
+    if actor is not None and actor.pk == ticket.assignee_id:
+        ticket.assignee_updated_at = now
+    return audit, previous_tags
+
+
+def _write_tickets(tickets: Sequence[Ticket]) -> None:
+    """One UPDATE statement for all changed tickets (``executemany``): the columns
+    ``update_ticket``'s ``save()`` can have changed for BATCH_FIELDS."""
+    meta = Ticket._meta
+    fields: list[Field] = [meta.get_field(name) for name in _COLUMNS]  # type: ignore[misc]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)  # type: ignore[arg-type]
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608 - quoted names
+    params = [
+        [f.get_db_prep_save(getattr(ticket, f.attname), connection) for f in fields] + [ticket.pk]
+        for ticket in tickets
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _write_audits(writers: Sequence[AuditWriter]) -> list[Audit]:
+    """``AuditWriter.save`` for many changes: ids in one round trip, then one insert for the
+    audits and one for their events. A change joining an open audit saves on its own."""
+    saved: dict[int, Audit] = {}
+    own = [w for w in writers if w.join is None]
+    for writer in writers:
+        if writer.join is not None:
+            joined = writer.save()
+            assert joined is not None
+            saved[id(writer)] = joined
+    ids = allocate_ids(sum(1 + len(w.events) for w in own))
+    audits: list[Audit] = []
+    events: list[AuditEvent] = []
+    for writer in own:
+        audit = Audit(
+            id=ids.pop(0),
+            ticket=writer.ticket,
+            author=writer.author,
+            via_channel=writer.via_channel,
+            via_source=writer.via_source,
+            created_at=writer.created_at,
+        )
+        audits.append(audit)
+        for event in writer.events:
+            event.pk = ids.pop(0)
+            event.audit = audit
+            events.append(event)
+        saved[id(writer)] = audit
+    _insert(Audit, audits)
+    _insert(AuditEvent, events)
+    return [saved[id(w)] for w in writers]
+
+
+def _insert(model: type[Audit] | type[AuditEvent], rows: Sequence[Any]) -> None:
+    """``bulk_create`` for rows whose ids are set, as one ``executemany`` INSERT: Django's
+    ``bulk_create`` compiles a multi-row statement value by value and was a fifth of the
+    batch's time (bench/RESULTS.md, 2026-12-07)."""
+    if not rows:
+        return
+    fields: list[Field] = list(model._meta.concrete_fields)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[arg-type]
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608 - quoted names
+    params = [
+        [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields] for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    for row in rows:
+        row._state.adding = False
+        row._state.db = connection.alias
+
+
+@transaction.atomic
+def update_tickets(
+    changes: Sequence[tuple[Ticket, TicketData]], *, actor: User | None
+) -> list[Ticket]:
+    """Apply each ``TicketData`` to its ticket as ``actor`` (None: the system), as
+    ``update_ticket`` would one after the other, in one transaction; return the tickets.
+
+    Only BATCH_FIELDS may be set (ValueError otherwise), one change per ticket. The caller has
+    checked that ``actor`` may see the tickets. The rules of ``update_ticket`` apply to each:
+    deleted and closed tickets are refused, end users and light agents cannot change these
+    fields, an assignee must be an active agent in the ticket's group, assigning a new ticket
+    opens it. Any refusal raises (ValidationError naming the field, or PermissionDenied) before
+    anything is written. Locks the tickets' rows (in id order) until the transaction ends.
+    Each changed ticket gets its own audit; then the ticket hooks run for the batch
+    (``hooks.run_many``): triggers per ticket, SLAs, ownership and notifications per batch.
+    """
+    pks = [ticket.pk for ticket, _data in changes]
+    if len(set(pks)) != len(pks):
+        raise ValueError("update_tickets takes one change per ticket")
+    plans: list[tuple[int, TicketData, set[str]]] = []
+    for ticket, data in changes:
+        fields_set = _fields_set(data)
+        unsupported = fields_set - BATCH_FIELDS
+        if unsupported:
+            raise ValueError(f"update_tickets cannot set {', '.join(sorted(unsupported))}")
+        plans.append((ticket.pk, data, fields_set))
+    if not plans:
+        return []
+    locked = {
+        t.pk: t
+        for t in Ticket.objects.select_for_update(of=("self",))
+        .select_related("custom_status")
+        .filter(pk__in=pks)
+        .order_by("pk")
+    }
+    is_end_user = actor is not None and actor.is_end_user
+    is_light_agent = actor is not None and actor.role == Role.LIGHT_AGENT
+    for pk, _data, fields_set in plans:
+        if pk not in locked:
+            raise Ticket.DoesNotExist(f"ticket #{pk} does not exist")
+        ticket = locked[pk]
+        if ticket.deleted_at is not None:
+            raise field_error("ticket", _("This ticket was deleted."))
+        if ticket.status == Status.CLOSED:
+            raise field_error(
+                "status", _("Closed tickets cannot be changed; open a follow-up instead.")
+            )
+        if is_end_user:
+            forbidden = fields_set - END_USER_UPDATE_FIELDS
+            if forbidden:
+                raise PermissionDenied(
+                    _("Customers cannot change %(f)s.") % {"f": ", ".join(sorted(forbidden))}
+                )
+        if is_light_agent and fields_set - _VIA:
+            raise PermissionDenied(_("Light agents cannot change ticket fields."))
+
+    # Everyone whose group memberships the rules may ask about, read once.
+    people: dict[int, User] = {}
+    for _pk, data, _fields in plans:
+        if data.assignee is not None and data.assignee.pk is not None:
+            people[data.assignee.pk] = data.assignee
+    user_ids = set(people) | {t.assignee_id for t in locked.values() if t.assignee_id}
+    members = _Memberships(
+        pairs=set(
+            GroupMembership.objects.filter(user_id__in=user_ids).values_list("user_id", "group_id")
+        )
+        if user_ids
+        else set()
+    )
+    # An assignee given to a ticket without a group brings their default group.
+    needs_default = any(
+        "assignee" in f and "group" not in f and locked[pk].group_id is None for pk, _d, f in plans
+    )
+    default_groups: dict[int, Group] = (
+        Group.objects.in_bulk({u.default_group_id for u in people.values() if u.default_group_id})
+        if needs_default
+        else {}
+    )
+
+    now = clock.now()
+    statuses = _Statuses()
+    changed: list[tuple[Ticket, AuditWriter, list[str]]] = []
+    for pk, data, fields_set in plans:
+        ticket = locked[pk]
+        if not fields_set - _VIA:
+            continue  # nothing to change, as update_ticket
+        applied = _apply(
+            ticket,
+            data,
+            fields_set,
+            actor=actor,
+            members=members,
+            default_groups=default_groups,
+            statuses=statuses,
+            now=now,
+        )
+        if applied is not None:
+            changed.append((ticket, *applied))
+    if not changed:
+        return [locked[pk] for pk, _d, _f in plans]
+
+    _write_tickets([ticket for ticket, _w, _p in changed])
+    for ticket, _w, previous_tags in changed:
+        sync_tag_rows(ticket, previous_tags)
+    audits = _write_audits([writer for _t, writer, _p in changed])
+    depth = hooks.current_depth()
+    hooks.run_many(
+        [
+            hooks.TicketChange(
+                ticket=ticket,
+                kind="update",
+                actor=actor,
+                audit=audit,
+                events=writer.events,
+                comment=None,
+                via_channel=writer.via_channel,
+                depth=depth,
+            )
+            for (ticket, writer, _p), audit in zip(changed, audits, strict=True)
+        ]
+    )
+    return [locked[pk] for pk, _d, _f in plans]
