@@ -534,3 +534,20 @@ def test_creating_and_updating_a_ticket_take_a_fixed_number_of_queries(
             data=TicketData(assignee=personas.alice, priority="high", add_tags=["x"]),
             comment=NewComment(body="On it", public=False),
         )
+
+
+def test_update_locks_only_the_ticket_row(personas):
+    """On PostgreSQL the update's row lock names the ticket table alone: locking the joined
+    custom status too would make every update of tickets in the same status wait for each
+    other. (SQLite has one writer and no row locks.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    ticket = create_ticket(actor=personas.bob, data=TicketData(subject="Lock"),
+                           comment=NewComment(body="x"))  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        update_ticket(ticket, actor=personas.alice, data=TicketData(priority="high"))
+    locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert locks and all('FOR UPDATE OF "tickets_ticket"' in sql for sql in locks), locks

@@ -303,7 +303,11 @@ def update_ticket(
         fields_set.add("add_tags")
     if data.remove_tags:
         fields_set.add("remove_tags")
-    ticket = Ticket.objects.select_for_update().select_related("custom_status").get(pk=ticket.pk)
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("custom_status")
+        .get(pk=ticket.pk)
+    )
     if ticket.deleted_at is not None:
         raise field_error("ticket", _("This ticket was deleted."))
     if ticket.status == Status.CLOSED:
