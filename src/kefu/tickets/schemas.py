@@ -9,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db.models import Value
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Schema
@@ -169,27 +168,21 @@ def _field_list(fields: Sequence[TicketField], ticket: Ticket) -> list[dict[str,
 
 
 def tickets_json(request: HttpRequest, tickets: Iterable[Ticket]) -> list[dict[str, Any]]:
-    """Zendesk's ticket JSON for a list of tickets, in four queries however long the list."""
+    """Zendesk's ticket JSON for a list of tickets, in five queries however long the list."""
     tickets = list(tickets)
     if not tickets:
         return []
     ids = [t.pk for t in tickets]
-    # CCs and followers in one round trip.
-    people: dict[str, dict[int, list[int]]] = {"c": defaultdict(list), "f": defaultdict(list)}
-    links = (
-        Ticket.email_ccs.through.objects.filter(ticket_id__in=ids)
-        .annotate(kind=Value("c"))
-        .values_list("kind", "ticket_id", "user_id")
-        .union(
-            Ticket.followers.through.objects.filter(ticket_id__in=ids)
-            .annotate(kind=Value("f"))
-            .values_list("kind", "ticket_id", "user_id"),
-            all=True,
-        )
-    )
-    for kind, ticket_id, user_id in links:
-        people[kind][ticket_id].append(user_id)
-    ccs, followers = people["c"], people["f"]
+    ccs: dict[int, list[int]] = defaultdict(list)
+    for ticket_id, user_id in Ticket.email_ccs.through.objects.filter(
+        ticket_id__in=ids
+    ).values_list("ticket_id", "user_id"):
+        ccs[ticket_id].append(user_id)
+    followers: dict[int, list[int]] = defaultdict(list)
+    for ticket_id, user_id in Ticket.followers.through.objects.filter(
+        ticket_id__in=ids
+    ).values_list("ticket_id", "user_id"):
+        followers[ticket_id].append(user_id)
     problems = [t.pk for t in tickets if t.type == TicketType.PROBLEM]
     with_incidents = (
         set(
