@@ -353,7 +353,8 @@ def add_business_time(schedule: Schedule, start: dt.datetime, amount: dt.timedel
     _check_aware(start)
     if amount < dt.timedelta(0):
         raise ValueError("cannot add negative business time")
-    start = start.astimezone(UTC)
+    if start.tzinfo is not UTC:
+        start = start.astimezone(UTC)
     if amount == dt.timedelta(0):
         return start
     if schedule.is_calendar:
