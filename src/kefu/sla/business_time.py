@@ -30,6 +30,7 @@ Conventions (the property tests in tests/sla/test_business_time.py hold them):
 
 import datetime as dt
 import functools
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -65,6 +66,17 @@ class Schedule:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_extra", dict(self.extra_workdays))
+
+    def __hash__(self) -> int:
+        # Schedules key the per-date and per-block caches below, looked up several times per
+        # metric: hash the fields (a frozenset of holidays, tuples) once, not on every lookup.
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            value = hash((self.time_zone, self.intervals, self.holidays, self.extra_workdays,
+                          self.is_calendar))  # fmt: skip
+            object.__setattr__(self, "_hash", value)
+            return value
 
     @classmethod
     def calendar(cls) -> "Schedule":
@@ -218,6 +230,98 @@ def next_business_start(schedule: Schedule, moment: dt.datetime) -> dt.datetime:
     raise NoBusinessTime(schedule.time_zone)
 
 
+# --- The same arithmetic by lookup -------------------------------------------------------------
+#
+# ``windows_from`` steps day by day through a generator on every call. The functions below
+# give the same results (whole microseconds, so exactly the same) from blocks of BLOCK_DAYS
+# local dates whose windows are flattened into sorted arrays with a running total of working
+# time, cached per schedule: one bisect instead of a walk. A block without any window (a
+# schedule with no working time for weeks) falls back to the walk, which owns the horizon rule.
+
+BLOCK_DAYS = 64
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+_US = dt.timedelta(microseconds=1)
+
+
+def _us(moment: dt.datetime) -> int:
+    return (moment - _EPOCH) // _US
+
+
+_EPOCH_ORDINAL = _EPOCH.date().toordinal()
+_DAY_US = 24 * 3600 * 1_000_000
+
+
+def _first_block(t: int) -> int:
+    """A block that starts no later than the local date before instant ``t``'s (the walk
+    starts there too). From the UTC date, which is within a day of any local date: a block
+    too early only costs a step, as its windows all end before ``t``."""
+    return (t // _DAY_US + _EPOCH_ORDINAL - 2) // BLOCK_DAYS
+
+
+def _last_block(t: int) -> int:
+    """A block that ends no earlier than instant ``t``'s local date."""
+    return (t // _DAY_US + _EPOCH_ORDINAL + 1) // BLOCK_DAYS
+
+
+@functools.lru_cache(maxsize=4096)
+def _block(schedule: Schedule, block: int) -> tuple[list[int], list[int], list[int]]:
+    """Window starts, ends and running totals (working µs up to each window's end, from the
+    block's first window) of the local dates of ``block``, in microseconds since the epoch."""
+    starts: list[int] = []
+    ends: list[int] = []
+    totals: list[int] = []
+    total = 0
+    first = block * BLOCK_DAYS
+    for ordinal in range(max(first, 1), first + BLOCK_DAYS):
+        for start, end in _utc_windows(schedule, dt.date.fromordinal(ordinal)):
+            a, b = _us(start), _us(end)
+            total += b - a
+            starts.append(a)
+            ends.append(b)
+            totals.append(total)
+    return starts, ends, totals
+
+
+def _done_in_block(starts: list[int], ends: list[int], totals: list[int], t: int) -> int:
+    """Working µs of a block's windows before instant ``t``."""
+    index = bisect_right(ends, t)  # the first window that ends after t
+    if index == len(ends):
+        return totals[-1]
+    before = totals[index - 1] if index else 0
+    return before + max(0, t - starts[index])
+
+
+def _between_by_lookup(schedule: Schedule, a: dt.datetime, b: dt.datetime) -> dt.timedelta | None:
+    ta, tb = _us(a), _us(b)
+    total = 0
+    for block in range(_first_block(ta), _last_block(tb) + 1):
+        starts, ends, totals = _block(schedule, block)
+        if not starts:
+            return None
+        total += _done_in_block(starts, ends, totals, tb) - _done_in_block(starts, ends, totals, ta)
+    return dt.timedelta(microseconds=total)
+
+
+def _add_by_lookup(
+    schedule: Schedule, start: dt.datetime, amount: dt.timedelta
+) -> dt.datetime | None:
+    t = _us(start)
+    left = amount // _US
+    block = _first_block(t)
+    for _ in range(HORIZON_DAYS // BLOCK_DAYS + 2):
+        starts, ends, totals = _block(schedule, block)
+        if not starts:
+            return None
+        target = _done_in_block(starts, ends, totals, t) + left
+        if target <= totals[-1]:
+            index = bisect_left(totals, target)
+            return _EPOCH + dt.timedelta(microseconds=ends[index] - (totals[index] - target))
+        left = target - totals[-1]
+        t = max(t, ends[-1])
+        block += 1
+    return None
+
+
 def business_time_between(schedule: Schedule, a: dt.datetime, b: dt.datetime) -> dt.timedelta:
     """Working time between ``a`` and ``b`` (zero when ``b <= a``)."""
     _check_aware(b)
@@ -225,6 +329,12 @@ def business_time_between(schedule: Schedule, a: dt.datetime, b: dt.datetime) ->
         return dt.timedelta(0)
     if schedule.is_calendar:
         return b - a
+    _check_aware(a)
+    found = _between_by_lookup(schedule, a, b)
+    return found if found is not None else _between_by_walk(schedule, a, b)
+
+
+def _between_by_walk(schedule: Schedule, a: dt.datetime, b: dt.datetime) -> dt.timedelta:
     total = dt.timedelta(0)
     for start, end in windows_from(schedule, a):
         if start >= b:
@@ -243,11 +353,17 @@ def add_business_time(schedule: Schedule, start: dt.datetime, amount: dt.timedel
     _check_aware(start)
     if amount < dt.timedelta(0):
         raise ValueError("cannot add negative business time")
-    start = start.astimezone(UTC)
+    if start.tzinfo is not UTC:
+        start = start.astimezone(UTC)
     if amount == dt.timedelta(0):
         return start
     if schedule.is_calendar:
         return start + amount
+    found = _add_by_lookup(schedule, start, amount)
+    return found if found is not None else _add_by_walk(schedule, start, amount)
+
+
+def _add_by_walk(schedule: Schedule, start: dt.datetime, amount: dt.timedelta) -> dt.datetime:
     left = amount
     for window_start, window_end in windows_from(schedule, start):
         begin = max(window_start, start)

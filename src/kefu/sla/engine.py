@@ -220,9 +220,12 @@ class Replay:
     policy_id: int | None
     priority: str | None
     status: str | None
+    # (time, policy id, priority) each time the policy or priority was set (and at creation).
+    applied: list[tuple[dt.datetime, int | None, str | None]] = field(default_factory=list)
 
 
-def _zendesk_name(metric: str, number: int) -> tuple[str, int]:
+def zendesk_name(metric: str, number: int) -> tuple[str, int]:
+    """Zendesk's (metric, instance id) of the engine's instance ``number`` of ``metric``."""
     if metric == FIRST:
         return "reply_time", 1
     if metric == NEXT:
@@ -367,7 +370,7 @@ def replay(
             exported = metric in ALWAYS_EXPORTED or (
                 current is not None and current.has_metric(metric)
             )
-            name, number = _zendesk_name(metric, instance.number)
+            name, number = zendesk_name(metric, instance.number)
             if exported:
                 for kind, at in instance.events:
                     events.append(MetricEvent(name, number, kind, at))
@@ -386,44 +389,14 @@ def replay(
                         )
             if target is None or policy is None:
                 continue
-            hours = schedule if target.business_hours else calendar
-            limit = dt.timedelta(minutes=target.minutes)
-            breach = instance.breach_moment(hours, limit)
-            end = instance.fulfilled_at or now
-            breached = breach is not None and (
-                breach < end if instance.fulfilled_at else breach <= now
+            latest = instance is machine.instances[metric][-1]
+            breach, state = judge(
+                instance, policy=policy, target=target, schedule=schedule, now=now, latest=latest
             )
-            if breached and breach is not None:
+            if breach is not None:
                 events.append(MetricEvent(name, number, MetricEventType.BREACH, breach))
-            if instance is not machine.instances[metric][-1]:
-                continue
-            if instance.fulfilled_at is not None:
-                stage = Stage.BREACHED if breached else Stage.ACHIEVED
-            elif breached:
-                stage = Stage.BREACHED
-            else:
-                stage = Stage.ACTIVE if instance.running else Stage.PAUSED
-            resumed_at = instance.segments[-1][0] if instance.running else None
-            elapsed = instance.closed_elapsed(hours)
-            warn_at = None
-            if instance.running and policy.warning_minutes and not breached:
-                lead = limit - elapsed - dt.timedelta(minutes=policy.warning_minutes)
-                if lead > dt.timedelta(0) and resumed_at is not None:
-                    warn_at = add_business_time(hours, resumed_at, lead)
-            states[metric] = MetricState(
-                metric=metric,
-                instance_id=instance.number,
-                policy_id=policy.id,
-                stage=stage,
-                target_minutes=target.minutes,
-                business_hours=target.business_hours,
-                started_at=instance.started_at,
-                resumed_at=resumed_at,
-                elapsed_minutes=_minutes(elapsed),
-                breach_at=breach if (instance.running or breached) else None,
-                warn_at=warn_at,
-                fulfilled_at=instance.fulfilled_at,
-            )
+            if state is not None:
+                states[metric] = state
 
     # apply_sla: each time the policy or priority gave a metric a (new) target.
     for at, policy_id, priority in machine.applied:
@@ -437,7 +410,7 @@ def replay(
             applied_to = next(
                 (i for i in reversed(machine.instances[metric]) if i.started_at <= at), None
             )
-            name, number = _zendesk_name(metric, applied_to.number if applied_to else 1)
+            name, number = zendesk_name(metric, applied_to.number if applied_to else 1)
             events.append(
                 MetricEvent(
                     name,
@@ -460,7 +433,59 @@ def replay(
         policy_id=machine.policy_id,
         priority=machine.priority,
         status=machine.status,
+        applied=machine.applied,
     )
+
+
+def judge(
+    instance: Instance,
+    *,
+    policy: PolicyInfo,
+    target: Target,
+    schedule: Schedule,
+    now: dt.datetime,
+    latest: bool,
+) -> tuple[dt.datetime | None, MetricState | None]:
+    """Judge one instance of a metric against ``target``: the moment of its breach when it
+    has breached (by ``now``, or before it was fulfilled), and — for the metric's ``latest``
+    instance — its live state. ``replay`` calls it for every instance; the re-evaluation
+    after a change of targets calls it on the stored latest instance (``live.py``)."""
+    hours = schedule if target.business_hours else _calendar()
+    limit = dt.timedelta(minutes=target.minutes)
+    breach = instance.breach_moment(hours, limit)
+    end = instance.fulfilled_at or now
+    breached = breach is not None and (breach < end if instance.fulfilled_at else breach <= now)
+    breach_event = breach if breached else None
+    if not latest:
+        return breach_event, None
+    if instance.fulfilled_at is not None:
+        stage = Stage.BREACHED if breached else Stage.ACHIEVED
+    elif breached:
+        stage = Stage.BREACHED
+    else:
+        stage = Stage.ACTIVE if instance.running else Stage.PAUSED
+    resumed_at = instance.segments[-1][0] if instance.running else None
+    elapsed = instance.closed_elapsed(hours)
+    warn_at = None
+    if instance.running and policy.warning_minutes and not breached:
+        lead = limit - elapsed - dt.timedelta(minutes=policy.warning_minutes)
+        if lead > dt.timedelta(0) and resumed_at is not None:
+            warn_at = add_business_time(hours, resumed_at, lead)
+    state = MetricState(
+        metric=instance.metric,
+        instance_id=instance.number,
+        policy_id=policy.id,
+        stage=stage,
+        target_minutes=target.minutes,
+        business_hours=target.business_hours,
+        started_at=instance.started_at,
+        resumed_at=resumed_at,
+        elapsed_minutes=_minutes(elapsed),
+        breach_at=breach if (instance.running or breached) else None,
+        warn_at=warn_at,
+        fulfilled_at=instance.fulfilled_at,
+    )
+    return breach_event, state
 
 
 def _dedupe(events: list[MetricEvent]) -> list[MetricEvent]:

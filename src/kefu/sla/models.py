@@ -168,6 +168,10 @@ class SlaTicketState(models.Model):
     # hours"; automations read "hours until next SLA breach".
     next_breach_at = models.DateTimeField(null=True, blank=True, db_index=True)
     breached = models.BooleanField(default=False)
+    # What a change of targets needs to judge the ticket again without replaying its history
+    # (``sla/retarget.py``): a fingerprint of the inputs other than the targets, written by
+    # every full evaluation; "" means "replay" (also for rows older than the column).
+    fast_key = models.TextField(blank=True, default="")
     updated_at = models.DateTimeField(default=clock.now)
 
     def __str__(self) -> str:
@@ -200,6 +204,9 @@ class SlaMetricState(models.Model):
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     warned_at = models.DateTimeField(null=True, blank=True)
     breach_recorded_at = models.DateTimeField(null=True, blank=True)
+    # The spans the latest instance counted (``retarget.encode_segments``), so that a new
+    # target can be judged without replaying the history; "" when not known yet.
+    segments = models.TextField(blank=True, default="")
     updated_at = models.DateTimeField(default=clock.now)
 
     class Meta:

@@ -30,9 +30,9 @@ from kefu.tickets.choices import Channel
 from kefu.tickets.conditions import ticket_conditions
 from kefu.tickets.models import Audit, Ticket
 
-from .. import business_time, fastread
-from ..choices import AUDIT_BREACH, AUDIT_POLICY, AUDIT_WARNING, Stage
-from ..engine import Moment, PolicyInfo, Replay, Target, replay
+from .. import business_time, fastread, retarget
+from ..choices import AUDIT_BREACH, AUDIT_POLICY, AUDIT_WARNING, MetricEventType, Stage
+from ..engine import MetricState, Moment, PolicyInfo, Replay, Target, replay, zendesk_name
 from ..models import (
     SlaMetricState,
     SlaTicketState,
@@ -167,9 +167,13 @@ def evaluate_ticket(
 def next_breach(result: Replay) -> tuple[dt.datetime | None, bool]:
     """The earliest deadline still to meet (active, or breached and not fulfilled) and
     whether one of those is breached — ``SlaTicketState.next_breach_at`` / ``breached``."""
+    return _next_breach(result.states.values())
+
+
+def _next_breach(states: Iterable[MetricState]) -> tuple[dt.datetime | None, bool]:
     pending = [
         state
-        for state in result.states.values()
+        for state in states
         if state.stage in (Stage.ACTIVE, Stage.BREACHED)
         and state.fulfilled_at is None
         and state.breach_at is not None
@@ -292,15 +296,67 @@ def reevaluate_tickets(
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
         with transaction.atomic():
-            evaluate_tickets(
-                list(Ticket.objects.filter(pk__in=chunk).order_by("pk")),
-                now=now,
-                ticket_metrics=ticket_metrics,
-            )
+            batch = list(Ticket.objects.filter(pk__in=chunk).order_by("pk"))
+            if not ticket_metrics:
+                # Only policies (or schedules) changed: judge the stored instances against
+                # the new targets where the fingerprint allows it, replay the rest.
+                batch = rejudge_tickets(batch, now=now)
+            if batch:
+                evaluate_tickets(batch, now=now, ticket_metrics=ticket_metrics)
         done += len(chunk)
         if progress is not None:
             progress(done, len(ids))
     return done
+
+
+def rejudge_tickets(tickets: Sequence[Ticket], *, now: dt.datetime) -> list[Ticket]:
+    """Store the SLA state ``evaluate_tickets(tickets, ticket_metrics=False)`` would store,
+    without replaying history, for the tickets whose stored fingerprint allows it (see
+    ``sla/retarget.py``: only the targets of their policy may have changed); returns the
+    others, to be evaluated in full. Reads the batch in two queries, writes what changed."""
+    policies = _policies()
+    by_id = {p.info.id: p.info for p in policies}
+    contexts = fastread.ticket_contexts([(t.pk, t.group_id) for t in tickets])
+    candidates = [t for t in tickets if t.deleted_at is None and contexts[t.pk].fast_key]
+    stored = fastread.metric_states_many([t.pk for t in candidates])
+    writes = _Writes(now=now)
+    handled: set[int] = set()
+    for ticket in candidates:
+        context = contexts[ticket.pk]
+        matched = matching_policy(ticket, policies, now)
+        if matched is None or matched != context.policy_id:
+            continue
+        existing = stored.get(ticket.pk, {})
+        judged = retarget.rejudge(
+            context.fast_key,
+            policy=by_id[matched],
+            audits=context.audits,
+            schedule_key=_schedule_key(context),
+            rows=existing,
+            schedule=compiled_by_id(context.schedule_id, context.revision),
+            now=now,
+        )
+        if judged is None:
+            continue
+        handled.add(ticket.pk)
+        states, breaches = judged
+        next_breach_at, breached = _next_breach(states.values())
+        _plan_ticket_state(ticket.pk, context, matched, next_breach_at, breached,
+                           context.fast_key, writes)  # fmt: skip
+        segments = {metric: existing[metric]["segments"] for metric in states}
+        _plan_states(ticket.pk, states, segments, existing, writes)
+        for metric, number, at in breaches:
+            row = existing[metric]
+            if row["stage"] == Stage.BREACHED and row["breach_at"] == at:
+                continue  # the evaluation that stored this breach wrote its event
+            name, instance_id = zendesk_name(metric, number)
+            # Written unless already there (the unique key; ``flush`` ignores conflicts).
+            writes.events_new.append(
+                TicketMetricEvent(ticket_id=ticket.pk, metric=name, instance_id=instance_id,
+                                  type=MetricEventType.BREACH, time=at)
+            )  # fmt: skip
+    writes.flush()
+    return [t for t in tickets if t.pk not in handled]
 
 
 @dataclasses.dataclass
@@ -337,6 +393,22 @@ class _Writes:
         _bulk_update(TicketMetricSet, self.sets_changed, self.now)
 
 
+def _datetime_adapter() -> Any:
+    """The backend's ``adapt_datetimefield_value``; on SQLite, for the aware UTC datetimes the
+    engine produces, the text it gives, built directly (Django's went through
+    ``timezone.make_naive`` per value: a third of a re-evaluation's writing)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    if connection.vendor != "sqlite" or connection.timezone_name != "UTC":
+        return adapt
+
+    def sqlite_adapt(value: Any) -> Any:
+        if isinstance(value, dt.datetime) and value.utcoffset() == dt.timedelta(0):
+            return str(value.replace(tzinfo=None))
+        return adapt(value)
+
+    return sqlite_adapt
+
+
 def _bulk_update(model: Any, changes: list[tuple[int, int, dict[str, Any]]], now: Any) -> None:
     """One ``executemany`` UPDATE per set of changed columns. Django's ``bulk_update`` builds a
     CASE expression per value and cost 25 ms per ticket in a re-evaluation (bench/RESULTS.md);
@@ -348,7 +420,7 @@ def _bulk_update(model: Any, changes: list[tuple[int, int, dict[str, Any]]], now
         by_fields.setdefault(tuple(sorted(changed)), []).append((pk, changed))
     meta = model._meta
     quote = connection.ops.quote_name
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = _datetime_adapter()
     stamp = adapt(now)
     for names, rows in by_fields.items():
         fields = [meta.get_field(name) for name in names]
@@ -399,7 +471,10 @@ def evaluate_tickets(
             continue
         recorded = next((m.policy_id for m in reversed(moments) if m.policy_set), None)
         matched = matching_policy(ticket, policies, now)
+        context = contexts[ticket.pk]
+        audits = context.audits
         if matched != recorded:
+            audits += 1  # the policy event, in ``audit`` or a system audit written below
             event = (AUDIT_POLICY, "sla_policy", _policy_ref(policies, matched),
                      _policy_ref(policies, recorded))  # fmt: skip
             if audit is not None:
@@ -407,24 +482,27 @@ def evaluate_tickets(
             else:
                 writes.audits.append((ticket, [event]))
             moments = _with_policy(moments, matched, audit, now)
-        context = contexts[ticket.pk]
         schedule = compiled_by_id(context.schedule_id, context.revision)
         result = replay(moments, policies=by_id, schedule=schedule, now=now)
         results[ticket.pk] = result
         next_breach_at, breached = next_breach(result)
+        fast_key = retarget.fingerprint(
+            result, by_id, audits=audits, schedule_key=_schedule_key(context)
+        )
         if not context.has_state:
             writes.states_new.append(
                 SlaTicketState(ticket_id=ticket.pk, policy_id=matched,
-                               next_breach_at=next_breach_at, breached=breached, updated_at=now)
+                               next_breach_at=next_breach_at, breached=breached,
+                               fast_key=fast_key, updated_at=now)
             )  # fmt: skip
-        elif (context.policy_id, context.next_breach_at, context.breached) != (
-            matched,
-            next_breach_at,
-            breached,
-        ):
-            writes.states_changed.append((ticket.pk, ticket.pk, {"policy_id": matched,
-                "next_breach_at": next_breach_at, "breached": breached}))  # fmt: skip
-        _plan_states(ticket.pk, result, existing, writes)
+        else:
+            _plan_ticket_state(ticket.pk, context, matched, next_breach_at, breached, fast_key,
+                               writes)  # fmt: skip
+        segments = {
+            metric: retarget.encode_segments(result.instances[metric][-1].segments)
+            for metric in result.states
+        }
+        _plan_states(ticket.pk, result.states, segments, existing, writes)
         keys = event_keys.get(ticket.pk, set())
         writes.events_new.extend(
             TicketMetricEvent(ticket_id=ticket.pk, metric=e.metric, instance_id=e.instance_id,
@@ -446,14 +524,43 @@ def evaluate_tickets(
     return results
 
 
+def _schedule_key(context: fastread.TicketContext) -> str:
+    return f"{context.schedule_id}:{context.revision}"
+
+
+def _plan_ticket_state(
+    ticket_id: int,
+    context: fastread.TicketContext,
+    policy_id: int | None,
+    next_breach_at: dt.datetime | None,
+    breached: bool,
+    fast_key: str,
+    writes: _Writes,
+) -> None:
+    if (context.policy_id, context.next_breach_at, context.breached, context.fast_key) != (
+        policy_id,
+        next_breach_at,
+        breached,
+        fast_key,
+    ):
+        changed = {"policy_id": policy_id, "next_breach_at": next_breach_at,
+                   "breached": breached, "fast_key": fast_key}  # fmt: skip
+        writes.states_changed.append((ticket_id, ticket_id, changed))
+
+
 def _plan_states(
-    ticket_id: int, result: Replay, existing: dict[str, dict[str, Any]], writes: _Writes
+    ticket_id: int,
+    states: dict[str, MetricState],
+    segments: dict[str, str],
+    existing: dict[str, dict[str, Any]],
+    writes: _Writes,
 ) -> None:
     writes.metrics_stale.extend(
-        row["id"] for metric, row in existing.items() if metric not in result.states
+        row["id"] for metric, row in existing.items() if metric not in states
     )
-    for metric, state in result.states.items():
+    for metric, state in states.items():
         values = {name: getattr(state, name) for name in _STATE_FIELDS}
+        values["segments"] = segments[metric]
         row = existing.get(metric)
         if row is None:
             writes.metrics_new.append(
@@ -464,9 +571,10 @@ def _plan_states(
         changed = {name: value for name, value in values.items() if row[name] != value}
         if not changed:
             continue
-        if "breach_at" in changed or "instance_id" in changed:
+        renewed = "instance_id" in changed
+        if ("breach_at" in changed or renewed) and row["breach_recorded_at"] is not None:
             changed["breach_recorded_at"] = None
-        if "warn_at" in changed or "instance_id" in changed:
+        if ("warn_at" in changed or renewed) and row["warned_at"] is not None:
             changed["warned_at"] = None
         writes.metrics_changed.append((row["id"], ticket_id, changed))
 
