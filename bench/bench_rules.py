@@ -22,6 +22,7 @@ Not a test: it prints figures for bench/RESULTS.md.
 """
 
 import argparse
+import cProfile
 import datetime as dt
 import os
 import statistics
@@ -362,8 +363,14 @@ def bench_routing(args: argparse.Namespace) -> None:
         queries.append(1)
         return execute(sql, params, many, context)
 
+    profiler = cProfile.Profile() if os.environ.get("KEFU_BENCH_PROFILE") else None
     with connection.execute_wrapper(count):
+        if profiler:
+            profiler.enable()
         routed = drain_queue(group.pk)
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(os.environ["KEFU_BENCH_PROFILE"])
     took, cpu = time.perf_counter() - began, time.process_time() - cpu_began
     load = loads([a.pk for a in agents])
     print(

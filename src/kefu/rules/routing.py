@@ -155,7 +155,7 @@ def waiting_tickets(group_id: int) -> QuerySet[Ticket]:
 
 # Tickets routed per transaction when a queue drains: the locks on the group's agents are
 # held for one chunk, so single-ticket routing in the group waits at most that long.
-DRAIN_CHUNK = 50
+DRAIN_CHUNK = 200
 
 
 def drain_queue(group_id: int, *, limit: int | None = None) -> int:
