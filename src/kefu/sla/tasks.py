@@ -28,3 +28,16 @@ def reevaluate_open_tickets(policy_id: int | None = None) -> int:
     )
     tracker.finish(done)
     return done
+
+
+@task()
+def rebuild_all_tickets() -> int:
+    """Evaluate every ticket, solved and closed ones too (what ``kefu manage sla_rebuild``
+    does): after loading history that never ran the ticket hooks, such as demo data."""
+    from .actions import reevaluate_tickets
+    from .progress import Tracker
+
+    tracker = Tracker("rebuild")
+    done = reevaluate_tickets(open_only=False, progress=tracker)
+    tracker.finish(done)
+    return done
