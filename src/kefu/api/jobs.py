@@ -23,6 +23,7 @@ from django.http import HttpRequest
 
 from kefu.accounts.models import User
 from kefu.core import clock
+from kefu.core.queueing import enqueue_with_commit
 
 from .errors import record_invalid_details
 from .models import JobStatus
@@ -48,7 +49,8 @@ def start(*, user: User, job_type: str, items: list[Any]) -> JobStatus:
     if job_type not in _handlers:
         raise KeyError(job_type)
     job = JobStatus.objects.create(user=user, job_type=job_type, total=len(items), payload=items)
-    transaction.on_commit(lambda: run_job.enqueue(job.pk))
+    # A lost enqueue is not lost work: recover_stalled enqueues queued jobs again.
+    enqueue_with_commit(run_job, job.pk)
     return job
 
 

@@ -32,12 +32,12 @@ import xml.etree.ElementTree as ET
 import urllib3
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
 from kefu.core import clock
+from kefu.core.queueing import enqueue_with_commit
 from kefu.tickets.models import Ticket
 
 from .choices import AuthenticationType, DeliveryStatus, RequestFormat, WebhookStatus
@@ -227,17 +227,12 @@ def queue_delivery(
         body=body,
         next_attempt_at=clock.now(),
     )
-    transaction.on_commit(lambda: _enqueue(delivery.pk))
-    return delivery
-
-
-def _enqueue(delivery_id: int) -> None:
     from .tasks import deliver_webhook_task
 
-    try:
-        deliver_webhook_task.enqueue(delivery_id)
-    except Exception:  # the retry job picks it up
-        log.exception("could not enqueue webhook delivery %s", delivery_id)
+    # With the database queue the task commits with the delivery; an enqueue that fails after
+    # commit is logged, and the retry job sends the delivery anyway.
+    enqueue_with_commit(deliver_webhook_task, delivery.pk)
+    return delivery
 
 
 def attempt_delivery(delivery_id: int) -> WebhookAttempt | None:

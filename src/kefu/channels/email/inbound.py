@@ -32,6 +32,7 @@ from django.urls import reverse
 from kefu.accounts.actions import normalize_email
 from kefu.accounts.models import User
 from kefu.core import clock
+from kefu.core.queueing import enqueue_with_commit
 from kefu.crm.actions import (
     create_end_user_with_email,
     find_user_by_identity,
@@ -50,7 +51,6 @@ from .folding import fold_html, fold_text
 from .models import InboundMessage, Mailbox, OutboundMessage, SupportAddress
 from .parsing import ParsedEmail, message_ids, parse_email
 from .protection import automated_reason, read_bounce, suppress_automatic_mail
-from .queueing import enqueue_with_commit
 from .verification import forwarding_check_token, receive_forwarding_check
 
 log = logging.getLogger(__name__)

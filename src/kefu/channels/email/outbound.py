@@ -33,6 +33,7 @@ from kefu.accounts.choices import Role
 from kefu.accounts.models import User
 from kefu.core import clock
 from kefu.core.html import sanitize_html
+from kefu.core.queueing import enqueue_with_commit
 from kefu.crm.actions import set_identity_bouncing
 from kefu.crm.choices import IdentityType
 from kefu.crm.models import Identity
@@ -49,7 +50,6 @@ from .folding import REPLY_MARKER
 from .inbound import key_of
 from .models import InboundMessage, OutboundMessage, SupportAddress
 from .protection import Bounce, automatic_mail_suppressed
-from .queueing import enqueue_with_commit
 from .rendering import (
     check_template,
     locale_of,

@@ -1,4 +1,4 @@
-"""Enqueueing the email channel's tasks with the rows they are about.
+"""Enqueueing a task with the rows it is about (the email channel, bulk API jobs, webhooks).
 
 With the default task backend (``django_tasks_db``, the task rows in Kefu's own database) a
 task enqueued *inside* the caller's transaction is committed together with the message it is
