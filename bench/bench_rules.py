@@ -356,12 +356,24 @@ def bench_routing(args: argparse.Namespace) -> None:
     from kefu.rules.models import GroupRouting
 
     GroupRouting.objects.filter(group=group).update(mode="least_loaded")
+    # Planner statistics as a running database has them (PostgreSQL's autovacuum, Kefu's
+    # daily ANALYZE on SQLite), not the empty-table guesses of a database made a second ago.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     began, cpu_began = time.perf_counter(), time.process_time()
     queries = []  # counted, not logged: CaptureQueriesContext's logging costs CPU itself
 
+    timed: dict[str, list[float]] = {}  # KEFU_BENCH_SQL=1: wall time per statement text
+
     def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
         queries.append(1)
-        return execute(sql, params, many, context)
+        if not os.environ.get("KEFU_BENCH_SQL"):
+            return execute(sql, params, many, context)
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            timed.setdefault(sql[:160], []).append(time.perf_counter() - began)
 
     profiler = cProfile.Profile() if os.environ.get("KEFU_BENCH_PROFILE") else None
     with connection.execute_wrapper(count):
@@ -373,6 +385,8 @@ def bench_routing(args: argparse.Namespace) -> None:
             profiler.dump_stats(os.environ["KEFU_BENCH_PROFILE"])
     took, cpu = time.perf_counter() - began, time.process_time() - cpu_began
     load = loads([a.pk for a in agents])
+    for text, times in sorted(timed.items(), key=lambda kv: -sum(kv[1]))[:15]:
+        print(f"    {sum(times) * 1000:8.1f} ms  {len(times):5d}x  {text}")
     print(
         f"(c) routed {routed} of {args.queue} queued tickets across {args.agents} agents "
         f"(least loaded, capacity {capacity}) in {took:.2f} s wall, {cpu:.2f} s CPU "
