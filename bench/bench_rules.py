@@ -360,6 +360,13 @@ def bench_routing(args: argparse.Namespace) -> None:
     # daily ANALYZE on SQLite), not the empty-table guesses of a database made a second ago.
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+        if os.environ.get("KEFU_BENCH_EXPLAIN") and connection.vendor == "postgresql":
+            # Plans of statements slower than KEFU_BENCH_EXPLAIN ms, in the server's log.
+            cursor.execute("LOAD 'auto_explain'")
+            cursor.execute(
+                "SET auto_explain.log_min_duration = %s", [int(os.environ["KEFU_BENCH_EXPLAIN"])]
+            )
+            cursor.execute("SET auto_explain.log_analyze = on")
     began, cpu_began = time.perf_counter(), time.process_time()
     queries = []  # counted, not logged: CaptureQueriesContext's logging costs CPU itself
 

@@ -16,12 +16,12 @@ import datetime as dt
 import logging
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
 from kefu.accounts.models import User
-from kefu.core import clock
+from kefu.core import bulk, clock
 from kefu.tickets.actions import TicketData, update_ticket, update_tickets
 from kefu.tickets.choices import Channel, Status
 from kefu.tickets.hooks import TicketChange
@@ -224,28 +224,10 @@ def _drain_chunk(group_id: int, mode: str, size: int, unroutable: set[int]) -> t
 def _save_routed_at(statuses: list[AgentStatus]) -> None:
     """``save(update_fields=["last_routed_at", "updated_at"])`` for each, in one statement
     (Django's ``bulk_update`` builds a CASE per row and cost more than the saves)."""
-    if not statuses:
-        return
-    meta = AgentStatus._meta
-    quote = connection.ops.quote_name
-    routed_field, updated_field = meta.get_field("last_routed_at"), meta.get_field("updated_at")
     saved_at = timezone.now()  # what save() puts in the auto_now column
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET {quote('last_routed_at')} = %s,"  # noqa: S608 - quoted names
-        f" {quote('updated_at')} = %s WHERE {quote('id')} = %s"
-    )
-    params = []
     for status in statuses:
         status.updated_at = saved_at
-        params.append(
-            [
-                routed_field.get_db_prep_save(status.last_routed_at, connection),
-                updated_field.get_db_prep_save(saved_at, connection),
-                status.pk,
-            ]
-        )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    bulk.update(AgentStatus, statuses, ["last_routed_at", "updated_at"])
 
 
 def route_on_change(change: TicketChange) -> None:

@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
-from django.db.models import Field
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kefu.accounts.actions import normalize_tags
 from kefu.accounts.choices import Role
 from kefu.accounts.models import Group, GroupMembership, User
-from kefu.core import clock
+from kefu.core import bulk, clock
 from kefu.core.ids import allocate_ids
 
 from .. import hooks
@@ -195,19 +194,9 @@ def _apply(
 
 
 def _write_tickets(tickets: Sequence[Ticket]) -> None:
-    """One UPDATE statement for all changed tickets (``executemany``): the columns
-    ``update_ticket``'s ``save()`` can have changed for BATCH_FIELDS."""
-    meta = Ticket._meta
-    fields: list[Field] = [meta.get_field(name) for name in _COLUMNS]  # type: ignore[misc]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)  # type: ignore[arg-type]
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608 - quoted names
-    params = [
-        [f.get_db_prep_save(getattr(ticket, f.attname), connection) for f in fields] + [ticket.pk]
-        for ticket in tickets
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    """One UPDATE for all changed tickets: the columns ``update_ticket``'s ``save()`` can
+    have changed for BATCH_FIELDS."""
+    bulk.update(Ticket, tickets, _COLUMNS)
 
 
 def _write_audits(writers: Sequence[AuditWriter]) -> list[Audit]:
@@ -238,30 +227,9 @@ def _write_audits(writers: Sequence[AuditWriter]) -> list[Audit]:
             event.audit = audit
             events.append(event)
         saved[id(writer)] = audit
-    _insert(Audit, audits)
-    _insert(AuditEvent, events)
+    bulk.insert(Audit, audits)
+    bulk.insert(AuditEvent, events)
     return [saved[id(w)] for w in writers]
-
-
-def _insert(model: type[Audit] | type[AuditEvent], rows: Sequence[Any]) -> None:
-    """``bulk_create`` for rows whose ids are set, as one ``executemany`` INSERT: Django's
-    ``bulk_create`` compiles a multi-row statement value by value and was a fifth of the
-    batch's time (bench/RESULTS.md, 2026-12-07)."""
-    if not rows:
-        return
-    fields: list[Field] = list(model._meta.concrete_fields)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[arg-type]
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608 - quoted names
-    params = [
-        [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields] for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-    for row in rows:
-        row._state.adding = False
-        row._state.db = connection.alias
 
 
 @transaction.atomic
