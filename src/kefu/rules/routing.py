@@ -185,7 +185,8 @@ def drain_queue(group_id: int, *, limit: int | None = None) -> int:
 def _drain_chunk(group_id: int, mode: str, size: int, unroutable: set[int]) -> tuple[int, bool]:
     """Route up to ``size`` waiting tickets; return (routed, whether to go on)."""
     queue = waiting_tickets(group_id).exclude(pk__in=unroutable)
-    waiting = list(queue.select_for_update(of=("self",))[:size])
+    # Ids only: update_tickets reads the locked rows it changes itself.
+    waiting = list(queue.select_for_update(of=("self",)).only("pk")[:size])
     if not waiting:
         return 0, False
     statuses = _online_statuses(group_id)
