@@ -15,25 +15,22 @@ through ``update_ticket``.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from kefu.accounts.actions import normalize_tags
-from kefu.accounts.choices import Role
-from kefu.accounts.models import Group, GroupMembership, User
+from kefu.accounts.models import Group, User
 from kefu.core import bulk, clock
 from kefu.core.ids import allocate_ids
 
 from .. import hooks
-from ..choices import Channel, Priority, Status, TicketType
+from ..choices import Channel, Status, TicketType
 from ..models import Audit, AuditEvent, CustomStatus, Ticket
+from . import changes as shared
 from .audit import AuditWriter, sync_tag_rows
-from .checks import check_choice, check_person, field_error
-from .data import END_USER_UPDATE_FIELDS, TicketData
+from .checks import check_choice
+from .data import TicketData
 from .fields import default_custom_status
 
 # What ``update_tickets`` applies: the fields routing and bulk assignment need.
@@ -59,39 +56,6 @@ _COLUMNS = (
 )
 
 
-@dataclass
-class _Memberships:
-    """Group memberships of the people a batch involves, read once."""
-
-    pairs: set[tuple[int, int]]
-
-    def has(self, user_id: int, group_id: int | None) -> bool:
-        return group_id is not None and (user_id, group_id) in self.pairs
-
-
-def _check_assignment(ticket: Ticket, members: _Memberships) -> None:
-    # ``checks.check_assignment`` with the memberships read for the batch.
-    if ticket.assignee_id is None or ticket.group_id is None:
-        return
-    if not members.has(ticket.assignee_id, ticket.group_id):
-        assignee, group = ticket.assignee, ticket.group
-        assert assignee is not None and group is not None
-        raise field_error(
-            "assignee_id",
-            _("%(name)s is not a member of the group %(group)s.")
-            % {"name": assignee.name, "group": group.name},
-        )
-
-
-def _fields_set(data: TicketData) -> set[str]:
-    fields_set = set(data.model_fields_set)
-    if data.add_tags:
-        fields_set.add("add_tags")
-    if data.remove_tags:
-        fields_set.add("remove_tags")
-    return fields_set
-
-
 class _Statuses:
     """``default_custom_status``, read at most once per category for the batch."""
 
@@ -110,7 +74,7 @@ def _apply(
     fields_set: set[str],
     *,
     actor: User | None,
-    members: _Memberships,
+    members: shared.ReadMemberships,
     default_groups: dict[int, Group],
     statuses: _Statuses,
     now: Any,
@@ -133,40 +97,18 @@ def _apply(
         if new != old:
             audit.change(name, new, old)
 
-    if "priority" in fields_set:
-        check_choice("priority", data.priority, Priority.values, nullable=True)
-        change("priority", data.priority, ticket.priority)
-        ticket.priority = data.priority
-    if "type" in fields_set:
-        check_choice("type", data.type, TicketType.values, nullable=True)
-        change("type", data.type, ticket.type)
-        ticket.type = data.type
+    shared.apply_priority_and_type(ticket, data, fields_set, change)
     if ticket.type != TicketType.TASK and ticket.due_at is not None:
         ticket.due_at = None
-    if "group" in fields_set:
-        change("group_id", data.group.pk if data.group else None, ticket.group_id)
-        ticket.group = data.group
-    if "assignee" in fields_set:
-        check_person("assignee_id", data.assignee, agent=True)
-        if data.assignee is not None and "group" not in fields_set:
-            in_group = members.has(data.assignee.pk, ticket.group_id)
-            if not in_group and ticket.group_id is None:
-                ticket.group = default_groups.get(data.assignee.default_group_id or 0)
-                change("group_id", ticket.group.pk if ticket.group else None, None)
-        if data.assignee is not None and data.assignee.pk != ticket.assignee_id:
-            ticket.assigned_at = now
-        change("assignee_id", data.assignee.pk if data.assignee else None, ticket.assignee_id)
-        ticket.assignee = data.assignee
-    elif (
-        "group" in fields_set
-        and ticket.assignee_id is not None
-        and ticket.group_id is not None
-        and not members.has(ticket.assignee_id, ticket.group_id)
-    ):
-        # Moving to another group keeps the assignee only if they belong to it.
-        change("assignee_id", None, ticket.assignee_id)
-        ticket.assignee = None
-    _check_assignment(ticket, members)
+    shared.apply_group_and_assignee(
+        ticket,
+        data,
+        fields_set,
+        change,
+        members=members,
+        default_group=lambda user: default_groups.get(user.default_group_id or 0),
+        now=now,
+    )
 
     # update_ticket normalizes the tags on every change.
     ticket.tags = normalize_tags(list(ticket.tags))
@@ -253,7 +195,7 @@ def update_tickets(
         raise ValueError("update_tickets takes one change per ticket")
     plans: list[tuple[int, TicketData, set[str]]] = []
     for ticket, data in changes:
-        fields_set = _fields_set(data)
+        fields_set = shared.fields_set(data)
         unsupported = fields_set - BATCH_FIELDS
         if unsupported:
             raise ValueError(f"update_tickets cannot set {', '.join(sorted(unsupported))}")
@@ -267,26 +209,10 @@ def update_tickets(
         .filter(pk__in=pks)
         .order_by("pk")
     }
-    is_end_user = actor is not None and actor.is_end_user
-    is_light_agent = actor is not None and actor.role == Role.LIGHT_AGENT
-    for pk, _data, fields_set in plans:
+    for pk, data, fields_set in plans:
         if pk not in locked:
             raise Ticket.DoesNotExist(f"ticket #{pk} does not exist")
-        ticket = locked[pk]
-        if ticket.deleted_at is not None:
-            raise field_error("ticket", _("This ticket was deleted."))
-        if ticket.status == Status.CLOSED:
-            raise field_error(
-                "status", _("Closed tickets cannot be changed; open a follow-up instead.")
-            )
-        if is_end_user:
-            forbidden = fields_set - END_USER_UPDATE_FIELDS
-            if forbidden:
-                raise PermissionDenied(
-                    _("Customers cannot change %(f)s.") % {"f": ", ".join(sorted(forbidden))}
-                )
-        if is_light_agent and fields_set - _VIA:
-            raise PermissionDenied(_("Light agents cannot change ticket fields."))
+        shared.check_changeable(locked[pk], actor, data, fields_set)
 
     # Everyone whose group memberships the rules may ask about, read once.
     people: dict[int, User] = {}
@@ -294,13 +220,7 @@ def update_tickets(
         if data.assignee is not None and data.assignee.pk is not None:
             people[data.assignee.pk] = data.assignee
     user_ids = set(people) | {t.assignee_id for t in locked.values() if t.assignee_id}
-    members = _Memberships(
-        pairs=set(
-            GroupMembership.objects.filter(user_id__in=user_ids).values_list("user_id", "group_id")
-        )
-        if user_ids
-        else set()
-    )
+    members = shared.ReadMemberships(user_ids)
     # An assignee given to a ticket without a group brings their default group.
     needs_default = any(
         "assignee" in f and "group" not in f and locked[pk].group_id is None for pk, _d, f in plans

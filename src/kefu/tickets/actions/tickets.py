@@ -14,8 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kefu.accounts.actions import normalize_tags
-from kefu.accounts.choices import Role
-from kefu.accounts.models import GroupMembership, User
+from kefu.accounts.models import User
 from kefu.core import clock
 from kefu.crm.actions import default_organization
 from kefu.crm.models import OrganizationMembership
@@ -29,6 +28,7 @@ from ..models import (
     Ticket,
     TicketField,
 )
+from . import changes as shared
 from .audit import AuditWriter, create_event_values, sync_tag_rows, write_comment
 from .checks import (
     actor_is_staff,
@@ -41,7 +41,7 @@ from .checks import (
     comment_bodies,
     field_error,
 )
-from .data import END_USER_CREATE_FIELDS, END_USER_UPDATE_FIELDS, NewComment, TicketData
+from .data import END_USER_CREATE_FIELDS, NewComment, TicketData
 from .fields import active_fields_by_id, clean_custom_fields, default_custom_status, field_tags
 
 SUBJECT_FROM_DESCRIPTION_LENGTH = 80
@@ -53,7 +53,7 @@ def _apply_custom_fields(
     """Apply validated values; return (tags to add, tags to remove, {key: (new, old)})."""
     add: set[str] = set()
     remove: set[str] = set()
-    changes: dict[str, tuple[Any, Any]] = {}
+    changed: dict[str, tuple[Any, Any]] = {}
     values = dict(ticket.custom_fields)
     for key, value in cleaned.items():
         old = values.get(key)
@@ -66,9 +66,9 @@ def _apply_custom_fields(
             values.pop(key, None)
         else:
             values[key] = value
-        changes[key] = (value, old)
+        changed[key] = (value, old)
     ticket.custom_fields = values
-    return add, remove - add, changes
+    return add, remove - add, changed
 
 
 def _tag_fields_from_tags(ticket: Ticket, fields: dict[int, TicketField]) -> None:
@@ -298,34 +298,15 @@ def update_ticket(
     lock until the transaction ends, so concurrent updates apply one after the other.
     """
     data = data or TicketData()
-    fields_set = set(data.model_fields_set)
-    if data.add_tags:
-        fields_set.add("add_tags")
-    if data.remove_tags:
-        fields_set.add("remove_tags")
+    fields_set = shared.fields_set(data)
     ticket = (
         Ticket.objects.select_for_update(of=("self",))
         .select_related("custom_status")
         .get(pk=ticket.pk)
     )
-    if ticket.deleted_at is not None:
-        raise field_error("ticket", _("This ticket was deleted."))
-    if ticket.status == Status.CLOSED:
-        raise field_error(
-            "status", _("Closed tickets cannot be changed; open a follow-up instead.")
-        )
+    shared.check_changeable(ticket, actor, data, fields_set)
     is_end_user = actor is not None and actor.is_end_user
-    if is_end_user:
-        forbidden = fields_set - END_USER_UPDATE_FIELDS
-        if forbidden:
-            raise PermissionDenied(
-                _("Customers cannot change %(f)s.") % {"f": ", ".join(sorted(forbidden))}
-            )
-        if "status" in fields_set and data.status != Status.SOLVED:
-            raise PermissionDenied(_("Customers can only mark their request as solved."))
-    is_light_agent = actor is not None and actor.role == Role.LIGHT_AGENT
-    if is_light_agent and fields_set - {"via_channel", "via_source"}:
-        raise PermissionDenied(_("Light agents cannot change ticket fields."))
+    is_light_agent = actor is not None and actor.is_light_agent
     if not fields_set - {"via_channel", "via_source"} and comment is None:
         return ticket
     now = clock.now()
@@ -352,14 +333,7 @@ def update_ticket(
             raise field_error("subject", _("A ticket needs a subject."))
         change("subject", subject, ticket.subject)
         ticket.subject = subject[:500]
-    if "priority" in fields_set:
-        check_choice("priority", data.priority, Priority.values, nullable=True)
-        change("priority", data.priority, ticket.priority)
-        ticket.priority = data.priority
-    if "type" in fields_set:
-        check_choice("type", data.type, TicketType.values, nullable=True)
-        change("type", data.type, ticket.type)
-        ticket.type = data.type
+    shared.apply_priority_and_type(ticket, data, fields_set, change)
     if "external_id" in fields_set:
         change("external_id", data.external_id or None, ticket.external_id)
         ticket.external_id = data.external_id or None
@@ -402,35 +376,15 @@ def update_ticket(
         change("organization_id", data.organization.pk if data.organization else None,
                ticket.organization_id)  # fmt: skip
         ticket.organization = data.organization
-    if "group" in fields_set:
-        change("group_id", data.group.pk if data.group else None, ticket.group_id)
-        ticket.group = data.group
-    if "assignee" in fields_set:
-        check_person("assignee_id", data.assignee, agent=True)
-        if data.assignee is not None and "group" not in fields_set:
-            in_group = (
-                ticket.group_id is not None
-                and GroupMembership.objects.filter(
-                    user=data.assignee, group_id=ticket.group_id
-                ).exists()
-            )
-            if not in_group and ticket.group_id is None:
-                ticket.group = data.assignee.default_group
-                change("group_id", ticket.group.pk if ticket.group else None, None)
-        if data.assignee is not None and data.assignee.pk != ticket.assignee_id:
-            ticket.assigned_at = now
-        change("assignee_id", data.assignee.pk if data.assignee else None, ticket.assignee_id)
-        ticket.assignee = data.assignee
-    elif (
-        "group" in fields_set
-        and ticket.assignee is not None
-        and ticket.group is not None
-        and not GroupMembership.objects.filter(user=ticket.assignee, group=ticket.group).exists()
-    ):
-        # Moving to another group keeps the assignee only if they belong to it.
-        change("assignee_id", None, ticket.assignee_id)
-        ticket.assignee = None
-    check_assignment(ticket.assignee, ticket.group)
+    shared.apply_group_and_assignee(
+        ticket,
+        data,
+        fields_set,
+        change,
+        members=shared.QueriedMemberships(),
+        default_group=lambda user: user.default_group,
+        now=now,
+    )
 
     # Tags and custom fields -------------------------------------------------------------------
     fields = active_fields_by_id()
