@@ -12,6 +12,7 @@
 """
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from typing import Any, TypeVar
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from .addresses import ensure_seeded, is_support_address
 from .cli import parse_listen
@@ -41,7 +42,23 @@ class KefuHandler:
     """aiosmtpd handler: database work runs in a small thread pool, off the event loop."""
 
     def __init__(self, *, threads: int = 4) -> None:
+        self.threads = threads
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kefu-smtp")
+
+    def close(self) -> None:
+        """Close the worker threads' database connections, then the pool. Each thread keeps
+        its connection between messages; a close job per thread, held at a barrier until all
+        have started, runs once in every thread (the pool starts a thread per waiting job)."""
+        barrier = threading.Barrier(self.threads)
+
+        def close_connections() -> None:
+            connections.close_all()
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=10)
+
+        for _ in range(self.threads):
+            self.executor.submit(close_connections)
+        self.executor.shutdown(wait=True)
 
     async def _run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         def call() -> T:
@@ -114,7 +131,7 @@ class Receiver:
 
     def stop(self) -> None:
         self.controller.stop()
-        self.handler.executor.shutdown(wait=True)
+        self.handler.close()
 
 
 def start_if_configured() -> Receiver | None:
