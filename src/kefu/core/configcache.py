@@ -88,7 +88,7 @@ def cached[T](key: str, names: Sequence[str], load: Callable[[], T]) -> T:
     with _lock:
         entry = _cache.get(key)
         if entry is not None and entry[0] == stamp:
-            return entry[1]  # type: ignore[no-any-return]
+            return entry[1]
     value = load()
     with _lock:
         _cache[key] = (stamp, value)
