@@ -179,6 +179,14 @@ def touched(ticket_id: int) -> None:
             watched.add(ticket_id)
 
 
+def rewritten(ticket_id: int) -> bool:
+    """Whether, inside :func:`watch`, a hook's change has written this ticket (always True
+    outside: the caller cannot know). A hook that trusts facts the change noted about the
+    ticket (``TicketChange.notes``) checks this first."""
+    watches = _touched.get()
+    return not watches or any(ticket_id in watched for watched in watches)
+
+
 def run(change: TicketChange) -> None:
     """Call every registered hook, in order, with ``change`` (from the ticket actions)."""
     touched(change.ticket.pk)

@@ -128,13 +128,15 @@ def current() -> EmailConfig:
 
 @contextlib.contextmanager
 def snapshot() -> Iterator[EmailConfig]:
-    """Read the configuration once for a unit of work (processing one message)."""
-    config = current()
-    token = _snapshot.set(config)
-    try:
-        yield config
-    finally:
-        _snapshot.reset(token)
+    """Read the configuration once for a unit of work (processing one message); the tickets
+    actions it calls share the fingerprint query (``kefu.core.configcache.unit``)."""
+    with configcache.unit():
+        config = current()
+        token = _snapshot.set(config)
+        try:
+            yield config
+        finally:
+            _snapshot.reset(token)
 
 
 def forget() -> None:

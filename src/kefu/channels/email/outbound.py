@@ -98,7 +98,7 @@ def _deliverable(people: Iterable[User], *, exclude: User | None = None) -> list
         if not person.is_active or person.suspended:
             continue
         seen.setdefault(person.email, person)
-    bouncing = _bouncing(seen)
+    bouncing = _bouncing(seen) if seen else set()
     return [p for email, p in seen.items() if email not in bouncing]
 
 
@@ -207,15 +207,18 @@ def deliver_reply(change: hooks.TicketChange) -> None:
         return
     if change.via_channel == Channel.IMPORT or not comment.author.is_agent:
         return
-    queue_reply(comment=comment)
+    # A ticket just created without CCs has none, unless a trigger's change added some.
+    no_ccs = change.notes.get("email_cc_ids") == [] and not hooks.rewritten(change.ticket.pk)
+    queue_reply(comment=comment, ccs=[] if no_ccs else None)
 
 
-def queue_reply(*, comment: Comment) -> OutboundMessage | None:
-    """Email a public agent comment to its ticket's requester and CCs (after commit)."""
+def queue_reply(*, comment: Comment, ccs: list[User] | None = None) -> OutboundMessage | None:
+    """Email a public agent comment to its ticket's requester and CCs (after commit).
+    ``ccs``: the ticket's CCs when the caller knows them (default: read them)."""
     ticket = comment.ticket
     author = comment.author
     to = _deliverable([ticket.requester], exclude=author)
-    cc = _deliverable(ticket.email_ccs.all(), exclude=author)
+    cc = _deliverable(ticket.email_ccs.all() if ccs is None else ccs, exclude=author)
     cc = [p for p in cc if p not in to]
     if not to and not cc:
         return None

@@ -301,6 +301,9 @@ def create_ticket_and_audit(
                 comment=record,
                 via_channel=via_channel,
                 depth=hooks.current_depth(),
+                # What the ticket was created with, for hooks that would read it back
+                # (valid while hooks.rewritten(ticket.pk) is False).
+                notes={"email_cc_ids": sorted({u.pk for u in data.email_ccs or []})},
             )
         )
     return CreatedTicket(
