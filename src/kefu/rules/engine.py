@@ -16,18 +16,15 @@ and ``<field> changed...`` entries), so it is rejected without evaluating its co
 (bench/RESULTS.md, "Business rules").
 """
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import connection
-
-from kefu.core import clock
+from kefu.core import clock, configcache
 from kefu.core.conditions import BoundConditions, Op
 from kefu.tickets import hooks
+from kefu.tickets.actions.fields import FIELDS
 from kefu.tickets.choices import Channel
 from kefu.tickets.hooks import TicketChange
-from kefu.tickets.models import TicketField
 
 from .conditions import ChangeFacts, ChangeSpec, Subject, bind_trigger_conditions
 from .models import Trigger
@@ -67,46 +64,38 @@ def _compile(trigger: Trigger) -> CompiledTrigger:
     )
 
 
-_lock = threading.Lock()
-_cache: dict[str, object] = {"key": None, "triggers": []}
-_generation = [0]
-
-
 def rules_changed() -> None:
     """Drop this process's compiled triggers (the trigger actions call it)."""
-    _generation[0] += 1
+    configcache.changed(TRIGGERS)
 
 
-def _version() -> tuple[object, ...]:
-    # One query per update, so a trigger or field changed by another process shows up here.
-    triggers, fields = Trigger._meta.db_table, TicketField._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM {triggers} WHERE active),"  # noqa: S608 - table names
-            f" (SELECT MAX(updated_at) FROM {triggers} WHERE active),"
-            f" (SELECT COUNT(*) FROM {fields}), (SELECT MAX(updated_at) FROM {fields})"
-        )
-        row = cursor.fetchone()
-    return (_generation[0], *row)
+# Compiled triggers bind custom fields' conditions too, so they are also re-read when a
+# field changes (another process's change shows up at the next unit of work).
+TRIGGERS = "rules.triggers"
+configcache.register(
+    TRIGGERS,
+    lambda: [
+        f"SELECT COUNT(*) FROM {Trigger._meta.db_table} WHERE active",  # noqa: S608 - table names
+        f"SELECT MAX(updated_at) FROM {Trigger._meta.db_table} WHERE active",  # noqa: S608
+    ],
+)
 
 
-def active_triggers() -> list[CompiledTrigger]:
-    """The active triggers in run order, compiled (conditions bound, actions validated).
-
-    A stored trigger that no longer validates (its custom field was deleted) is skipped."""
-    key = _version()
-    with _lock:
-        if _cache["key"] == key:
-            return _cache["triggers"]  # type: ignore[return-value]
+def _compile_active() -> list[CompiledTrigger]:
     compiled = []
     for trigger in Trigger.objects.filter(active=True).select_related("category"):
         try:
             compiled.append(_compile(trigger))
         except Exception:  # noqa: S112 - a broken stored rule must not block updates
             continue
-    with _lock:
-        _cache["key"], _cache["triggers"] = key, compiled
     return compiled
+
+
+def active_triggers() -> list[CompiledTrigger]:
+    """The active triggers in run order, compiled (conditions bound, actions validated).
+
+    A stored trigger that no longer validates (its custom field was deleted) is skipped."""
+    return configcache.cached(TRIGGERS, [TRIGGERS, FIELDS], _compile_active)
 
 
 def _applies(change: TicketChange) -> bool:

@@ -90,6 +90,10 @@ _open_audit: contextvars.ContextVar["Mapping[int, Audit] | None"] = contextvars.
     "kefu_ticket_open_audit", default=None
 )
 _paused: contextvars.ContextVar[bool] = contextvars.ContextVar("kefu_hooks_off", default=False)
+# Inside watch(): the ids of tickets that changes made by hooks have written.
+_touched: contextvars.ContextVar[tuple[set[int], ...]] = contextvars.ContextVar(
+    "kefu_ticket_hooks_touched", default=()
+)
 
 
 def register(name: str, hook: Hook, *, order: int = 100, batch: BatchHook | None = None) -> None:
@@ -154,8 +158,38 @@ def scope(change: TicketChange) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def watch() -> Iterator[set[int]]:
+    """Collect the ids of the tickets that changes made by hooks in this block write
+    (nested ``update_ticket``, ``update_tickets``, ``delete_ticket``..., and
+    ``record_events(touch=True)``): a caller that knows what it wrote can then tell whether
+    its copy of a ticket is still what the database holds."""
+    touched: set[int] = set()
+    token = _touched.set((*_touched.get(), touched))  # nested watches all see a change
+    try:
+        yield touched
+    finally:
+        _touched.reset(token)
+
+
+def touched(ticket_id: int) -> None:
+    """Note, for :func:`watch`, that a ticket's row changed (the ticket actions call it)."""
+    if _depth.get() > 0:
+        for watched in _touched.get():
+            watched.add(ticket_id)
+
+
+def rewritten(ticket_id: int) -> bool:
+    """Whether, inside :func:`watch`, a hook's change has written this ticket (always True
+    outside: the caller cannot know). A hook that trusts facts the change noted about the
+    ticket (``TicketChange.notes``) checks this first."""
+    watches = _touched.get()
+    return not watches or any(ticket_id in watched for watched in watches)
+
+
 def run(change: TicketChange) -> None:
     """Call every registered hook, in order, with ``change`` (from the ticket actions)."""
+    touched(change.ticket.pk)
     if _paused.get():
         return
     with scope(change):
@@ -166,6 +200,8 @@ def run(change: TicketChange) -> None:
 def run_many(changes: Sequence[TicketChange]) -> None:
     """Call every registered hook, in order, with a batch of changes, one per ticket, all at
     the same depth (from ``update_tickets``; see the module docstring)."""
+    for change in changes:
+        touched(change.ticket.pk)
     if _paused.get() or not changes:
         return
     depth = changes[0].depth

@@ -6,7 +6,7 @@ and satisfaction ratings for the whole list at once. ``ticket_json`` is the one-
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.http import HttpRequest
@@ -17,6 +17,7 @@ from kefu.api.formats import timestamp
 from kefu.api.pagination import api_url
 from kefu.api.schemas import PageFields
 
+from .actions.fields import active_fields_in_order
 from .choices import EventType, TicketType
 from .models import Attachment, Audit, AuditEvent, Comment, Ticket, TicketField
 
@@ -167,22 +168,34 @@ def _field_list(fields: Sequence[TicketField], ticket: Ticket) -> list[dict[str,
     return [{"id": f.pk, "value": values.get(f.key)} for f in fields]
 
 
-def tickets_json(request: HttpRequest, tickets: Iterable[Ticket]) -> list[dict[str, Any]]:
-    """Zendesk's ticket JSON for a list of tickets, in five queries however long the list."""
+def tickets_json(
+    request: HttpRequest,
+    tickets: Iterable[Ticket],
+    *,
+    known: Mapping[int, tuple[list[int], list[int]]] | None = None,
+) -> list[dict[str, Any]]:
+    """Zendesk's ticket JSON for a list of tickets, in five queries however long the list.
+
+    ``known``: {ticket id: (email CC ids, follower ids)} for tickets the caller has just
+    created and holds as written (no rating yet): their people and rating are not read."""
     tickets = list(tickets)
     if not tickets:
         return []
-    ids = [t.pk for t in tickets]
+    known = known or {}
+    ids = [t.pk for t in tickets if t.pk not in known]
     ccs: dict[int, list[int]] = defaultdict(list)
-    for ticket_id, user_id in Ticket.email_ccs.through.objects.filter(
-        ticket_id__in=ids
-    ).values_list("ticket_id", "user_id"):
-        ccs[ticket_id].append(user_id)
     followers: dict[int, list[int]] = defaultdict(list)
-    for ticket_id, user_id in Ticket.followers.through.objects.filter(
-        ticket_id__in=ids
-    ).values_list("ticket_id", "user_id"):
-        followers[ticket_id].append(user_id)
+    for ticket_id, (cc_ids, follower_ids) in known.items():
+        ccs[ticket_id], followers[ticket_id] = list(cc_ids), list(follower_ids)
+    if ids:
+        for ticket_id, user_id in Ticket.email_ccs.through.objects.filter(
+            ticket_id__in=ids
+        ).values_list("ticket_id", "user_id"):
+            ccs[ticket_id].append(user_id)
+        for ticket_id, user_id in Ticket.followers.through.objects.filter(
+            ticket_id__in=ids
+        ).values_list("ticket_id", "user_id"):
+            followers[ticket_id].append(user_id)
     problems = [t.pk for t in tickets if t.type == TicketType.PROBLEM]
     with_incidents = (
         set(
@@ -193,11 +206,11 @@ def tickets_json(request: HttpRequest, tickets: Iterable[Ticket]) -> list[dict[s
         if problems
         else set()
     )
-    fields = list(TicketField.objects.filter(active=True).order_by("position", "id"))
+    fields = active_fields_in_order()
     viewer = getattr(request, "auth", None)  # the API caller
     if viewer is None or not viewer.is_agent:  # customers see the portal's fields only
         fields = [f for f in fields if f.visible_in_portal]
-    ratings = satisfaction_ratings(ids)
+    ratings = satisfaction_ratings(ids) if ids else {}
     return [
         _ticket_json(
             request,
@@ -300,14 +313,20 @@ def comments_json(
     comments: Iterable[Comment],
     *,
     audit_ids: dict[int, int] | None = None,
+    attachments: Mapping[int, Sequence[Attachment]] | None = None,
 ) -> list[dict[str, Any]]:
     """Zendesk's comment JSON for a list, in two queries (attachments, audit ids; the second
-    is skipped when the caller has read the comments' events and passes ``audit_ids``)."""
+    is skipped when the caller has read the comments' events and passes ``audit_ids``, the
+    first when it passes every comment's ``attachments``)."""
     comments = list(comments)
     ids = [c.pk for c in comments]
     files: dict[int, list[Attachment]] = defaultdict(list)
-    for attachment in Attachment.objects.filter(comment_id__in=ids).order_by("id"):
-        files[attachment.comment_id].append(attachment)  # type: ignore[index]
+    if attachments is not None and all(pk in attachments for pk in ids):
+        for pk in ids:
+            files[pk] = sorted(attachments[pk], key=lambda a: a.pk)
+    elif ids:
+        for attachment in Attachment.objects.filter(comment_id__in=ids).order_by("id"):
+            files[attachment.comment_id].append(attachment)  # type: ignore[index]
     if audit_ids is None:
         # A comment's event has the comment's id (tickets.actions.audit).
         audit_ids = dict(AuditEvent.objects.filter(pk__in=ids).values_list("pk", "audit_id"))
@@ -368,22 +387,39 @@ def audits_json(
     audits: Iterable[Audit],
     *,
     public_only: bool = False,
+    known_comments: Sequence[tuple[Comment, Sequence[Attachment]]] = (),
 ) -> list[dict[str, Any]]:
     """Zendesk's audit JSON (with events) for a list of audits, in three queries.
 
     ``public_only`` (end users) keeps only what the portal shows: public comments and the
     changes of ``END_USER_AUDIT_FIELDS``; internal notes, notifications sent to agents, SLA
-    events and agent-only fields are left out."""
+    events and agent-only fields are left out. ``known_comments``: (comment, its attachments)
+    the caller has just written; when the events name no other comment, neither comments
+    nor attachments are read."""
     audits = list(audits)
     events: dict[int, list[AuditEvent]] = defaultdict(list)
     for event in AuditEvent.objects.filter(audit_id__in=[a.pk for a in audits]).order_by("id"):
         events[event.audit_id].append(event)
     comment_ids = [e.comment_id for es in events.values() for e in es if e.comment_id]
-    comment_rows = Comment.objects.filter(pk__in=comment_ids)
-    if public_only:
-        comment_rows = comment_rows.filter(public=True)
+    known = {c.pk: (c, files) for c, files in known_comments}
+    comment_rows: Iterable[Comment]
+    attachments: dict[int, Sequence[Attachment]] | None = None
+    if comment_ids and all(pk in known for pk in comment_ids):
+        comment_rows = [
+            known[pk][0]
+            for pk in sorted(set(comment_ids))
+            if not public_only or known[pk][0].public
+        ]
+        attachments = {pk: known[pk][1] for pk in comment_ids}
+    else:
+        comment_rows = Comment.objects.filter(pk__in=comment_ids)
+        if public_only:
+            comment_rows = comment_rows.filter(public=True)
     audit_of = {e.pk: e.audit_id for es in events.values() for e in es if e.pk == e.comment_id}
-    comments = {c["id"]: c for c in comments_json(request, comment_rows, audit_ids=audit_of)}
+    comments = {
+        c["id"]: c
+        for c in comments_json(request, comment_rows, audit_ids=audit_of, attachments=attachments)
+    }
     result = []
     for audit in audits:
         shown = [

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+
+from kefu.core import configcache
 
 from .models import EmailSettings, EmailTemplate, SupportAddress
 
@@ -46,21 +48,33 @@ _snapshot: contextvars.ContextVar[EmailConfig | None] = contextvars.ContextVar(
 )
 
 
-def _version() -> tuple[object, ...]:
+# The version is one part of the fingerprint query kefu.core.configcache runs once per unit
+# of work for every per-process configuration cache.
+CONFIG = "email.config"
+
+
+def _fingerprint() -> list[str]:
     addresses = SupportAddress._meta.db_table
     templates = EmailTemplate._meta.db_table
     email_settings = EmailSettings._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM {addresses}), (SELECT MAX(updated_at) FROM {addresses}),"  # noqa: S608 - table names
-            f" (SELECT MIN(id) FROM {addresses}), (SELECT MAX(id) FROM {addresses}),"
-            # a deleted group empties group_id without touching updated_at
-            f" (SELECT COUNT(group_id) FROM {addresses}),"
-            f" (SELECT COUNT(*) FROM {templates}), (SELECT MAX(updated_at) FROM {templates}),"
-            f" (SELECT MAX(updated_at) FROM {email_settings})"
-        )
-        row = cursor.fetchone()
-    return (connection.alias, settings.SUPPORT_EMAIL, *row)
+    return [
+        f"SELECT COUNT(*) FROM {addresses}",  # noqa: S608 - table names
+        f"SELECT MAX(updated_at) FROM {addresses}",  # noqa: S608
+        f"SELECT MIN(id) FROM {addresses}",  # noqa: S608
+        f"SELECT MAX(id) FROM {addresses}",  # noqa: S608
+        # a deleted group empties group_id without touching updated_at
+        f"SELECT COUNT(group_id) FROM {addresses}",  # noqa: S608
+        f"SELECT COUNT(*) FROM {templates}",  # noqa: S608
+        f"SELECT MAX(updated_at) FROM {templates}",  # noqa: S608
+        f"SELECT MAX(updated_at) FROM {email_settings}",  # noqa: S608
+    ]
+
+
+configcache.register(CONFIG, _fingerprint)
+
+
+def _version() -> tuple[object, ...]:
+    return (settings.SUPPORT_EMAIL, *configcache.version(CONFIG))
 
 
 def seed(*, using: str = "default") -> bool:
@@ -114,13 +128,15 @@ def current() -> EmailConfig:
 
 @contextlib.contextmanager
 def snapshot() -> Iterator[EmailConfig]:
-    """Read the configuration once for a unit of work (processing one message)."""
-    config = current()
-    token = _snapshot.set(config)
-    try:
-        yield config
-    finally:
-        _snapshot.reset(token)
+    """Read the configuration once for a unit of work (processing one message); the tickets
+    actions it calls share the fingerprint query (``kefu.core.configcache.unit``)."""
+    with configcache.unit():
+        config = current()
+        token = _snapshot.set(config)
+        try:
+            yield config
+        finally:
+            _snapshot.reset(token)
 
 
 def forget() -> None:

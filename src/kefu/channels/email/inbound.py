@@ -40,7 +40,13 @@ from kefu.crm.actions import (
 )
 from kefu.crm.choices import IdentityType
 from kefu.crm.models import Identity
-from kefu.tickets.actions import NewComment, TicketData, create_ticket, create_upload, update_ticket
+from kefu.tickets.actions import (
+    NewComment,
+    TicketData,
+    create_ticket_and_audit,
+    create_upload,
+    update_ticket,
+)
 from kefu.tickets.choices import Channel, Status
 from kefu.tickets.models import Attachment, Ticket
 
@@ -505,11 +511,15 @@ def _new_ticket(
         data.group = address.group
     if followup_of is not None:
         data.add_tags = ["followup"]
-    ticket = create_ticket(actor=None, data=data, comment=_comment(inbound, parsed, person))
+    created = create_ticket_and_audit(
+        actor=None, data=data, comment=_comment(inbound, parsed, person)
+    )
+    ticket = created.ticket
     # The row's ticket is saved with its new state at the end of processing: the only mail
-    # written before then, the acknowledgement, is given its thread headers.
+    # written before then, the acknowledgement, is given its thread headers. The ticket's
+    # first comment is the one create_ticket wrote (a hook's comment comes after it).
     inbound.ticket = ticket
-    inbound.comment = ticket.comments.order_by("created_at", "id").first()
+    inbound.comment = created.comment
     if not inbound.automated and not person.is_agent:
         from .outbound import queue_acknowledgement
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.tasks import task
 from django.utils.html import escape
@@ -98,27 +98,30 @@ def _deliverable(people: Iterable[User], *, exclude: User | None = None) -> list
         if not person.is_active or person.suspended:
             continue
         seen.setdefault(person.email, person)
-    bouncing = _bouncing(seen)
+    bouncing = _bouncing(seen) if seen else set()
     return [p for email, p in seen.items() if email not in bouncing]
 
 
 def _thread_headers(ticket: Ticket) -> tuple[str, list[str]]:
     """(In-Reply-To, References) for the next email on ``ticket``."""
-    inbound = list(
-        InboundMessage.objects.filter(ticket=ticket)
-        .exclude(message_id="")
-        .order_by("received_at", "id")
-        .values_list("received_at", "message_id")
-    )
-    outbound = list(
-        OutboundMessage.objects.filter(ticket=ticket)
-        .order_by("created_at", "id")
-        .values_list("created_at", "message_id")
-    )
-    chain = [m for _at, m in sorted(inbound + outbound, key=lambda pair: pair[0])]
+    # One raw statement for both tables (every outgoing email asks; two ORM queries cost
+    # twice the compilation). Times come back as text on SQLite (Django's stored form sorts
+    # as the times do) and as datetimes on PostgreSQL; they are only compared.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 0, received_at, id, message_id FROM {InboundMessage._meta.db_table}"  # noqa: S608 - table names
+            " WHERE ticket_id = %s AND message_id <> ''"
+            f" UNION ALL SELECT 1, created_at, id, message_id FROM {OutboundMessage._meta.db_table}"
+            " WHERE ticket_id = %s",
+            [ticket.pk, ticket.pk],
+        )
+        rows = cursor.fetchall()
+    inbound = sorted((at, pk, m) for kind, at, pk, m in rows if kind == 0)
+    outbound = sorted((at, pk, m) for kind, at, pk, m in rows if kind == 1)
+    chain = [m for _at, _pk, m in sorted(inbound + outbound, key=lambda row: row[0])]
     chain = list(dict.fromkeys(chain))
     references = chain[:1] + chain[1:][-19:] if chain else []
-    in_reply_to = inbound[-1][1] if inbound else (chain[-1] if chain else "")
+    in_reply_to = inbound[-1][2] if inbound else (chain[-1] if chain else "")
     return in_reply_to, references
 
 
@@ -204,15 +207,18 @@ def deliver_reply(change: hooks.TicketChange) -> None:
         return
     if change.via_channel == Channel.IMPORT or not comment.author.is_agent:
         return
-    queue_reply(comment=comment)
+    # A ticket just created without CCs has none, unless a trigger's change added some.
+    no_ccs = change.notes.get("email_cc_ids") == [] and not hooks.rewritten(change.ticket.pk)
+    queue_reply(comment=comment, ccs=[] if no_ccs else None)
 
 
-def queue_reply(*, comment: Comment) -> OutboundMessage | None:
-    """Email a public agent comment to its ticket's requester and CCs (after commit)."""
+def queue_reply(*, comment: Comment, ccs: list[User] | None = None) -> OutboundMessage | None:
+    """Email a public agent comment to its ticket's requester and CCs (after commit).
+    ``ccs``: the ticket's CCs when the caller knows them (default: read them)."""
     ticket = comment.ticket
     author = comment.author
     to = _deliverable([ticket.requester], exclude=author)
-    cc = _deliverable(ticket.email_ccs.all(), exclude=author)
+    cc = _deliverable(ticket.email_ccs.all() if ccs is None else ccs, exclude=author)
     cc = [p for p in cc if p not in to]
     if not to and not cc:
         return None

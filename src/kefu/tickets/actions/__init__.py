@@ -17,7 +17,13 @@ from .fields import (
 from .imports import ImportedComment, ImportedTicket, import_tickets
 from .lifecycle import close_solved_tickets, delete_ticket, restore_ticket
 from .tags import delete_tag, rename_tag, tag_counts
-from .tickets import add_comment, create_ticket, update_ticket
+from .tickets import (
+    CreatedTicket,
+    add_comment,
+    create_ticket,
+    create_ticket_and_audit,
+    update_ticket,
+)
 from .views import (
     MacroResult,
     apply_macro,
@@ -34,6 +40,7 @@ from .views import (
 
 __all__ = [
     "BATCH_FIELDS",
+    "CreatedTicket",
     "Event",
     "ImportedComment",
     "ImportedTicket",
@@ -49,6 +56,7 @@ __all__ = [
     "create_custom_status",
     "create_macro",
     "create_ticket",
+    "create_ticket_and_audit",
     "create_ticket_field",
     "create_upload",
     "create_view",

@@ -11,6 +11,7 @@ from django.db import transaction
 from kefu.accounts.models import User
 from kefu.core import clock
 
+from .. import hooks
 from ..models import Audit, Ticket
 from .audit import AuditWriter
 
@@ -65,4 +66,5 @@ def record_events(
         saved = writer.save()
         if touch:
             Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+            hooks.touched(ticket.pk)
     return saved

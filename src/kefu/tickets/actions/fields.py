@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kefu.accounts.actions import normalize_tags
+from kefu.core import configcache
 
 from ..choices import FieldType, Status
 from ..models import CustomStatus, TicketField, TicketFieldOption, custom_field_key
@@ -128,6 +129,7 @@ def create_ticket_field(
     field.save()
     if cleaned is not None:
         _replace_options(field, cleaned)
+    configcache.changed(FIELDS)
     return field
 
 
@@ -157,16 +159,52 @@ def update_ticket_field(
     field.save()
     if cleaned is not None:
         _replace_options(field, cleaned)
+    configcache.changed(FIELDS)
     return field
 
 
 def delete_ticket_field(field: TicketField) -> None:
     """Delete a field. Values stay in tickets' history (audit events) but are no longer shown."""
     field.delete()
+    configcache.changed(FIELDS)
+
+
+# Every ticket change reads the active fields and the default statuses: they are kept per
+# process (kefu.core.configcache), fingerprinted by row counts, newest change and id range.
+FIELDS, STATUSES = "tickets.fields", "tickets.statuses"
+configcache.register(
+    FIELDS,
+    lambda: [
+        f"SELECT COUNT(*) FROM {TicketField._meta.db_table}",  # noqa: S608 - table names
+        f"SELECT COUNT(*) FROM {TicketField._meta.db_table} WHERE active",  # noqa: S608
+        f"SELECT MAX(updated_at) FROM {TicketField._meta.db_table}",  # noqa: S608
+        f"SELECT MAX(id) FROM {TicketField._meta.db_table}",  # noqa: S608
+        f"SELECT COUNT(*) FROM {TicketFieldOption._meta.db_table}",  # noqa: S608
+        f"SELECT MAX(id) FROM {TicketFieldOption._meta.db_table}",  # noqa: S608
+    ],
+)
+configcache.register(
+    STATUSES,
+    lambda: [
+        f"SELECT COUNT(*) FROM {CustomStatus._meta.db_table}",  # noqa: S608 - table names
+        f"SELECT MAX(updated_at) FROM {CustomStatus._meta.db_table}",  # noqa: S608
+        f"SELECT MAX(id) FROM {CustomStatus._meta.db_table}",  # noqa: S608
+    ],
+)
+
+
+def _load_active_fields() -> dict[int, TicketField]:
+    return {f.pk: f for f in TicketField.objects.filter(active=True).prefetch_related("options")}
 
 
 def active_fields_by_id() -> dict[int, TicketField]:
-    return {f.pk: f for f in TicketField.objects.filter(active=True).prefetch_related("options")}
+    """The active fields with their options (shared per process: read-only)."""
+    return configcache.cached(FIELDS, [FIELDS], _load_active_fields)
+
+
+def active_fields_in_order() -> list[TicketField]:
+    """The active fields in display order (position, id), as ``active_fields_by_id``."""
+    return sorted(active_fields_by_id().values(), key=lambda f: (f.position, f.pk))
 
 
 def field_tags(field: TicketField, value: Any) -> set[str]:
@@ -319,7 +357,7 @@ def create_custom_status(
         )
     if not agent_label.strip():
         raise ValidationError({"agent_label": [_("A status needs a label for agents.")]})
-    return CustomStatus.objects.create(
+    status = CustomStatus.objects.create(
         status_category=status_category,
         agent_label=agent_label.strip(),
         end_user_label=end_user_label.strip(),
@@ -328,6 +366,8 @@ def create_custom_status(
         translations=_check_translations(translations or {}),
         active=active,
     )
+    configcache.changed(STATUSES)
+    return status
 
 
 @transaction.atomic
@@ -350,8 +390,17 @@ def update_custom_status(status: CustomStatus, **changes: Any) -> CustomStatus:
     for name, value in changes.items():
         setattr(status, name, value)
     status.save()
+    configcache.changed(STATUSES)
     return status
 
 
+def _load_default_statuses() -> dict[str, CustomStatus]:
+    return {s.status_category: s for s in CustomStatus.objects.filter(default=True)}
+
+
 def default_custom_status(category: str) -> CustomStatus:
-    return CustomStatus.objects.get(status_category=category, default=True)
+    """The default custom status of a category (shared per process: read-only)."""
+    found = configcache.cached(STATUSES, [STATUSES], _load_default_statuses).get(category)
+    if found is None:
+        raise CustomStatus.DoesNotExist(f"no default custom status for {category!r}")
+    return found

@@ -7,6 +7,7 @@ single transaction: it either happens completely or not at all.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.actions import normalize_tags
 from kefu.accounts.models import User
-from kefu.core import clock
+from kefu.core import clock, configcache
 from kefu.crm.actions import default_organization
 from kefu.crm.models import OrganizationMembership
 
@@ -23,6 +24,7 @@ from .. import hooks
 from ..choices import Channel, FieldType, Priority, Status, TicketType
 from ..models import (
     Attachment,
+    Audit,
     Comment,
     CustomStatus,
     Ticket,
@@ -113,7 +115,6 @@ def _resolve_status(
 # --- create -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def create_ticket(*, actor: User | None, data: TicketData, comment: NewComment | None) -> Ticket:
     """Open a ticket with its first comment (the description).
 
@@ -121,6 +122,31 @@ def create_ticket(*, actor: User | None, data: TicketData, comment: NewComment |
     may only set the fields of END_USER_CREATE_FIELDS. Raises ValidationError naming the field
     and writes nothing when anything is invalid.
     """
+    return create_ticket_and_audit(actor=actor, data=data, comment=comment).ticket
+
+
+@dataclass(frozen=True)
+class CreatedTicket:
+    """What ``create_ticket_and_audit`` wrote, for a caller that answers with it (the API's
+    ``{ticket, audit}``) without reading it back."""
+
+    ticket: Ticket
+    # The create audit; hooks may have added events to it (read them from the database).
+    audit: Audit
+    comment: Comment
+    attachments: list[Attachment]
+    email_cc_ids: list[int]
+    follower_ids: list[int]
+    # False when a change made by a hook wrote the ticket again (read it back then).
+    as_written: bool
+
+
+@configcache.in_unit
+@transaction.atomic
+def create_ticket_and_audit(
+    *, actor: User | None, data: TicketData, comment: NewComment | None
+) -> CreatedTicket:
+    """``create_ticket``, returning what it wrote (see ``CreatedTicket``)."""
     fields_set = data.model_fields_set
     if actor is not None and actor.is_light_agent:
         raise PermissionDenied(_("Light agents cannot open tickets."))
@@ -237,8 +263,9 @@ def create_ticket(*, actor: User | None, data: TicketData, comment: NewComment |
         check_required(ticket.custom_fields, fields, in_portal=False)
     ticket.save()
     sync_tag_rows(ticket, [])
-    if data.followers:
-        ticket.followers.set([u for u in data.followers if u.is_agent])
+    followers = [u for u in data.followers or [] if u.is_agent]
+    if followers:
+        ticket.followers.set(followers)
     if data.email_ccs:
         ticket.email_ccs.set(data.email_ccs)
 
@@ -263,24 +290,37 @@ def create_ticket(*, actor: User | None, data: TicketData, comment: NewComment |
     audit.comment(record)
     saved = audit.save()
     assert saved is not None
-    hooks.run(
-        hooks.TicketChange(
-            ticket=ticket,
-            kind="create",
-            actor=actor,
-            audit=saved,
-            events=audit.events,
-            comment=record,
-            via_channel=via_channel,
-            depth=hooks.current_depth(),
+    with hooks.watch() as touched:
+        hooks.run(
+            hooks.TicketChange(
+                ticket=ticket,
+                kind="create",
+                actor=actor,
+                audit=saved,
+                events=audit.events,
+                comment=record,
+                via_channel=via_channel,
+                depth=hooks.current_depth(),
+                # What the ticket was created with, for hooks that would read it back
+                # (valid while hooks.rewritten(ticket.pk) is False).
+                notes={"email_cc_ids": sorted({u.pk for u in data.email_ccs or []})},
+            )
         )
+    return CreatedTicket(
+        ticket=ticket,
+        audit=saved,
+        comment=record,
+        attachments=list(comment.attachments),
+        email_cc_ids=sorted({u.pk for u in data.email_ccs or []}),
+        follower_ids=sorted({u.pk for u in followers}),
+        as_written=ticket.pk not in touched,
     )
-    return ticket
 
 
 # --- update -----------------------------------------------------------------------------------
 
 
+@configcache.in_unit
 @transaction.atomic
 def update_ticket(
     ticket: Ticket,
