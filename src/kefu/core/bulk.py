@@ -64,6 +64,7 @@ def update(model: type[Model], rows: Sequence[Model], names: Sequence[str]) -> N
     table = quote(model._meta.db_table)
     pk = model._meta.pk
     assert pk is not None
+    pk_column = quote(str(pk.column))
     values: list[list[Any]] = [
         [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk]
         for row in rows
@@ -79,10 +80,10 @@ def update(model: type[Model], rows: Sequence[Model], names: Sequence[str]) -> N
             sql = (
                 f"UPDATE {table} SET {assignments} "  # noqa: S608 - quoted names
                 f"FROM UNNEST({arrays}) AS u({', '.join([*names_v, 'pk'])}) "
-                f"WHERE {table}.{quote(pk.column)} = u.pk"
+                f"WHERE {table}.{pk_column} = u.pk"
             )
             cursor.execute(sql, [list(column) for column in zip(*values, strict=True)])
         else:
             assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)  # type: ignore[arg-type]
-            sql = f"UPDATE {table} SET {assignments} WHERE {quote(pk.column)} = %s"  # noqa: S608 - quoted names
+            sql = f"UPDATE {table} SET {assignments} WHERE {pk_column} = %s"  # noqa: S608 - quoted names
             cursor.executemany(sql, values)
