@@ -78,6 +78,7 @@ class TicketContext(NamedTuple):
     # events the ticket has now (``ticket_contexts`` only).
     fast_key: str = ""
     audits: int = 0
+    deleted: bool = False  # ``ticket_contexts`` only
 
 
 def ticket_context(ticket_id: int, group_id: int | None) -> TicketContext:
@@ -201,15 +202,15 @@ def _moments(rows: list[tuple[Any, ...]]) -> list[Moment]:
     return result
 
 
-def ticket_contexts(tickets: list[tuple[int, int | None]]) -> dict[int, TicketContext]:
-    """``ticket_context`` of many ``(ticket id, group id)`` in one query."""
-    if not tickets:
+def ticket_contexts(ticket_ids: list[int]) -> dict[int, TicketContext]:
+    """``ticket_context`` of many tickets in one query (the group is read with the ticket),
+    with each ticket's audit-event count and whether it is deleted."""
+    if not ticket_ids:
         return {}
-    groups = {ticket_id: group_id for ticket_id, group_id in tickets}
-    ids = list(groups)
+    ids = list(ticket_ids)
     rows = _fetch(
         "SELECT t.id, st.ticket_id, st.policy_id, sc.id, sc.revision, "  # noqa: S608 - placeholders only
-        f"{_as_text('st.next_breach_at')}, st.breached, st.fast_key, "
+        f"{_as_text('st.next_breach_at')}, st.breached, st.fast_key, t.deleted_at IS NOT NULL, "
         "(SELECT COUNT(*) FROM tickets_audit a JOIN tickets_auditevent e ON e.audit_id = a.id "
         " WHERE a.ticket_id = t.id) "
         "FROM tickets_ticket t "
@@ -223,7 +224,7 @@ def ticket_contexts(tickets: list[tuple[int, int | None]]) -> dict[int, TicketCo
     )
     result = {}
     for (ticket_id, has_state, policy_id, schedule_id, revision, next_breach_at, breached,
-         fast_key, audits) in rows:  # fmt: skip
+         fast_key, deleted, audits) in rows:  # fmt: skip
         result[ticket_id] = TicketContext(
             has_state is not None,
             policy_id,
@@ -233,6 +234,7 @@ def ticket_contexts(tickets: list[tuple[int, int | None]]) -> dict[int, TicketCo
             bool(breached),
             fast_key or "",
             audits,
+            bool(deleted),
         )
     return result
 
@@ -262,11 +264,19 @@ def metric_states_many(ticket_ids: list[int]) -> dict[int, dict[str, dict[str, A
     )
     rows = _fetch(sql, list(ticket_ids))
     result: dict[int, dict[str, dict[str, Any]]] = {}
+    dates = [(index, name) for index, name in enumerate(STATE_COLUMNS) if name in _DATETIMES]
+    fromisoformat = dt.datetime.fromisoformat
     for row in rows:
         values = dict(zip(STATE_COLUMNS, row, strict=True))
-        for name in _DATETIMES:
-            value = values[name]
-            if value is not None:
+        for index, name in dates:
+            value = row[index]
+            if value is None:
+                continue
+            if value.__class__ is str and len(value) in (19, 26):
+                # SQLite's text of a UTC datetime, "YYYY-MM-DD HH:MM:SS[.ffffff]": the
+                # common case, parsed aware in one C call (``_dt`` does the rest).
+                values[name] = fromisoformat(value + "+00:00")
+            else:
                 values[name] = _dt(value)
         values["business_hours"] = bool(values["business_hours"])
         result.setdefault(values["ticket_id"], {})[values["metric"]] = values
