@@ -163,6 +163,39 @@ def test_judging_the_stored_instances_gives_what_the_full_replay_gives(personas,
     assert len({state["stage"] for state in fast["states"]}) >= 2
 
 
+def test_policies_with_conditions_are_matched_in_sql_as_the_replay_matches_them(personas):
+    # given a first policy for high-priority tickets (its conditions are matched in SQL by the
+    # fast path, in Python by the replay) and the catch-all policy after it
+    sla.create_policy(
+        title="High",
+        filter={"all": [{"field": "priority", "operator": "is", "value": "high"}], "any": []},
+        policy_metrics=policy_metrics(scale=0.5),
+    )
+    tickets = lives(personas)
+    assert {
+        name
+        for name, ticket in tickets.items()
+        if SlaTicketState.objects.get(ticket=ticket).policy.title == "High"
+    } == HIGH | {"two_next_replies", "priority_raised"}
+    for policy in SlaPolicy.objects.all():
+        sla.update_policy(policy, policy_metrics=policy_metrics(scale=3))
+    everything = list(Ticket.objects.order_by("pk"))
+
+    # when the fast path judges what it can, and (from the same start) everything is replayed
+    with transaction.atomic(), clock.frozen_at(LATER):
+        rest = rejudge_tickets(everything, now=LATER)
+        evaluate_tickets(rest, now=LATER, ticket_metrics=False)
+        fast = snapshot()
+        transaction.set_rollback(True)
+    with clock.frozen_at(LATER):
+        evaluate_tickets(everything, now=LATER, ticket_metrics=False)
+
+    # then both stored the same, and the tickets of both policies were judged without a replay
+    assert fast == snapshot()
+    left = {ticket.pk for ticket in rest}
+    assert {name for name, ticket in tickets.items() if ticket.pk not in left} == HIGH | NORMAL
+
+
 def test_the_fast_path_is_taken_after_ordinary_updates_and_reads_a_batch_in_few_queries(
     personas, django_assert_max_num_queries
 ):

@@ -6,6 +6,7 @@ SQLite — ``_json`` and ``_dt`` even that out.
 """
 
 import datetime as dt
+import functools
 import json
 from typing import Any, NamedTuple
 
@@ -13,6 +14,7 @@ from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from kefu.accounts.choices import Role
+from kefu.tickets.models import Ticket
 
 from .choices import AUDIT_POLICY
 from .engine import AGENT, END_USER, Moment
@@ -55,6 +57,24 @@ def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def ticket(ticket_id: int) -> Ticket:
+    """The ticket as stored (raises ``Ticket.DoesNotExist``), read with a ready-made SELECT:
+    ``Ticket.objects.get`` spent two thirds of its time building the query (the hook reads the
+    ticket again on every update). ``raw`` still converts each column as the ORM does."""
+    found = list(Ticket.objects.raw(_ticket_sql(), [ticket_id]))
+    if not found:
+        raise Ticket.DoesNotExist(f"Ticket {ticket_id} does not exist")
+    return found[0]
+
+
+@functools.cache
+def _ticket_sql() -> str:
+    meta = Ticket._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608 - quoted names
 
 
 def policies() -> list[tuple[Any, ...]]:

@@ -24,6 +24,7 @@ from django.db.models import Q
 
 from kefu.core import clock
 from kefu.core.conditions import BoundConditions, bind
+from kefu.core.ids import allocate_ids
 from kefu.tickets import hooks
 from kefu.tickets.actions import Event, record_events
 from kefu.tickets.choices import Channel
@@ -261,7 +262,7 @@ def on_ticket_change(change: hooks.TicketChange) -> None:
     changes triggers made are included and the ticket is evaluated once per update."""
     if change.depth != 0:
         return
-    ticket = Ticket.objects.get(pk=change.ticket.pk)  # triggers may have changed it since
+    ticket = fastread.ticket(change.ticket.pk)  # triggers may have changed it since
     evaluate_ticket(ticket, audit=change.audit)
 
 
@@ -432,7 +433,7 @@ class _Writes:
             SlaMetricState.objects.bulk_create(self.metrics_new)
         _bulk_update(SlaMetricState, self.metrics_changed, self.now)
         if self.events_new:
-            TicketMetricEvent.objects.bulk_create(self.events_new, ignore_conflicts=True)
+            _insert_events(self.events_new)
         if self.sets_new:
             TicketMetricSet.objects.bulk_create(self.sets_new)
         _bulk_update(TicketMetricSet, self.sets_changed, self.now)
@@ -454,6 +455,32 @@ def _datetime_adapter() -> Any:
         return adapt(value)
 
     return sqlite_adapt
+
+
+def _insert_events(events: list[TicketMetricEvent]) -> None:
+    """``bulk_create(events, ignore_conflicts=True)`` as one plain ``executemany`` INSERT (the
+    ORM's statement building was a sixth of the hook's time): an event already stored (the
+    unique key) is skipped. Ids come from the object id sequence, as ``bulk_create``'s do."""
+    meta = TicketMetricEvent._meta
+    quote = connection.ops.quote_name
+    names = ("id", "ticket_id", "metric", "instance_id", "type", "time", "sla", "status",
+             "deleted")  # fmt: skip
+    columns = ", ".join(quote(meta.get_field(name).column) for name in names)
+    marks = ", ".join("%s" for _ in names)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608 - quoted names
+        "ON CONFLICT DO NOTHING"
+    )
+    adapt = _datetime_adapter()
+    sla_field, status_field = meta.get_field("sla"), meta.get_field("status")
+    params = [
+        (new_id, e.ticket_id, e.metric, e.instance_id, e.type, adapt(e.time),
+         sla_field.get_db_prep_save(e.sla, connection),
+         status_field.get_db_prep_save(e.status, connection), bool(e.deleted))
+        for e, new_id in zip(events, allocate_ids(len(events)), strict=True)
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _bulk_update(model: Any, changes: list[tuple[int, int, dict[str, Any]]], now: Any) -> None:
