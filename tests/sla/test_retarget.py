@@ -1,6 +1,7 @@
 """The re-evaluation after a change of targets (``sla/retarget.py``) stores exactly what the
 full replay stores, and the business-time lookups give exactly what the day-by-day walk gives."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -12,7 +13,8 @@ from hypothesis import strategies as st
 from kefu.core import clock
 from kefu.sla import actions as sla
 from kefu.sla import business_time
-from kefu.sla.actions.live import evaluate_tickets, rejudge_tickets
+from kefu.sla.actions.live import _STATE_FIELDS, evaluate_tickets, rejudge_tickets
+from kefu.sla.engine import MetricState
 from kefu.sla.models import SlaMetricState, SlaPolicy, SlaTicketState, TicketMetricEvent
 from kefu.tickets.actions import TicketData, update_ticket
 from kefu.tickets.models import AuditEvent, Ticket
@@ -244,3 +246,8 @@ def test_adding_by_lookup_gives_the_walks_instant(schedule, start, n, seconds):
 def test_measuring_by_lookup_gives_the_walks_time(schedule, a, b):
     walked = business_time._between_by_walk(schedule, a, b) if b > a else dt.timedelta(0)
     assert business_time.business_time_between(schedule, a, b) == walked
+
+
+def test_the_metric_state_holds_exactly_the_columns_the_evaluation_writes():
+    # _plan_states writes a MetricState's __dict__ (but its metric) as SlaMetricState columns.
+    assert {f.name for f in dataclasses.fields(MetricState)} == {"metric", *_STATE_FIELDS}

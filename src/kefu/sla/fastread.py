@@ -73,8 +73,8 @@ def ticket(ticket_id: int) -> Ticket:
 def _ticket_sql() -> str:
     meta = Ticket._meta
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
-    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608 - quoted names
+    columns = ", ".join(quote(str(field.column)) for field in meta.concrete_fields)
+    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(str(meta.pk.column))} = %s"  # noqa: S608 - quoted names
 
 
 def policies() -> list[tuple[Any, ...]]:

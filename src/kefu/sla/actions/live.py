@@ -465,7 +465,8 @@ def _insert_events(events: list[TicketMetricEvent]) -> None:
     quote = connection.ops.quote_name
     names = ("id", "ticket_id", "metric", "instance_id", "type", "time", "sla", "status",
              "deleted")  # fmt: skip
-    columns = ", ".join(quote(meta.get_field(name).column) for name in names)
+    by_name = {field.attname: str(field.column) for field in meta.concrete_fields}
+    columns = ", ".join(quote(by_name[name]) for name in names)
     marks = ", ".join("%s" for _ in names)
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608 - quoted names
