@@ -98,7 +98,9 @@ def configure(args: argparse.Namespace) -> Path:
     os.environ["KEFU_DATA_DIR"] = str(data_dir)
     os.environ["KEFU_DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "kefu.settings"
-    sys.path.insert(0, str(ROOT / "src"))
+    # Appended, not inserted first: a PYTHONPATH export of another commit (the "before" of an
+    # A/B pair) must win over this checkout's code (the venv's editable install is this one).
+    sys.path.append(str(ROOT / "src"))
     import django
 
     django.setup()
@@ -131,9 +133,11 @@ def main() -> None:
     from kefu.tickets.models import Ticket
 
     timer = time.process_time if args.cpu else time.perf_counter
+    import kefu
+
     print(
         f"database: {connection.vendor}, tickets: {args.tickets}, "
-        f"timing: {'CPU time' if args.cpu else 'wall clock'}"
+        f"timing: {'CPU time' if args.cpu else 'wall clock'}, code: {Path(kefu.__file__).parent}"
     )
     if reused:
         from kefu.accounts.models import User
