@@ -13,6 +13,11 @@ policy with four targets; ``--tickets`` open tickets (created with hooks paused,
 first SLA evaluation by the re-evaluation itself); then (a) p50/p99 of ``update_ticket``
 (an agent's public reply) with and without the SLA hook, and of ``evaluate_ticket`` alone;
 (b) ``reevaluate_tickets`` over all open tickets; (c) the breach scan's plan and time.
+
+Before/after pairs: run another commit's code with this script and this venv through
+``PYTHONPATH=/tmp/<export>/src`` (this checkout's ``src`` only comes after it on ``sys.path``;
+the first output line names the code that ran), ideally both at the same time, and use
+``--cpu --repeat 9`` for a median of nine (b2) runs.
 """
 
 import argparse
