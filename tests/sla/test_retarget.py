@@ -1,6 +1,7 @@
 """The re-evaluation after a change of targets (``sla/retarget.py``) stores exactly what the
 full replay stores, and the business-time lookups give exactly what the day-by-day walk gives."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -12,7 +13,8 @@ from hypothesis import strategies as st
 from kefu.core import clock
 from kefu.sla import actions as sla
 from kefu.sla import business_time
-from kefu.sla.actions.live import evaluate_tickets, rejudge_tickets
+from kefu.sla.actions.live import _STATE_FIELDS, evaluate_tickets, rejudge_tickets
+from kefu.sla.engine import MetricState
 from kefu.sla.models import SlaMetricState, SlaPolicy, SlaTicketState, TicketMetricEvent
 from kefu.tickets.actions import TicketData, update_ticket
 from kefu.tickets.models import AuditEvent, Ticket
@@ -163,6 +165,39 @@ def test_judging_the_stored_instances_gives_what_the_full_replay_gives(personas,
     assert len({state["stage"] for state in fast["states"]}) >= 2
 
 
+def test_policies_with_conditions_are_matched_in_sql_as_the_replay_matches_them(personas):
+    # given a first policy for high-priority tickets (its conditions are matched in SQL by the
+    # fast path, in Python by the replay) and the catch-all policy after it
+    sla.create_policy(
+        title="High",
+        filter={"all": [{"field": "priority", "operator": "is", "value": "high"}], "any": []},
+        policy_metrics=policy_metrics(scale=0.5),
+    )
+    tickets = lives(personas)
+    assert {
+        name
+        for name, ticket in tickets.items()
+        if SlaTicketState.objects.get(ticket=ticket).policy.title == "High"
+    } == HIGH | {"two_next_replies", "priority_raised"}
+    for policy in SlaPolicy.objects.all():
+        sla.update_policy(policy, policy_metrics=policy_metrics(scale=3))
+    everything = list(Ticket.objects.order_by("pk"))
+
+    # when the fast path judges what it can, and (from the same start) everything is replayed
+    with transaction.atomic(), clock.frozen_at(LATER):
+        rest = rejudge_tickets(everything, now=LATER)
+        evaluate_tickets(rest, now=LATER, ticket_metrics=False)
+        fast = snapshot()
+        transaction.set_rollback(True)
+    with clock.frozen_at(LATER):
+        evaluate_tickets(everything, now=LATER, ticket_metrics=False)
+
+    # then both stored the same, and the tickets of both policies were judged without a replay
+    assert fast == snapshot()
+    left = {ticket.pk for ticket in rest}
+    assert {name for name, ticket in tickets.items() if ticket.pk not in left} == HIGH | NORMAL
+
+
 def test_the_fast_path_is_taken_after_ordinary_updates_and_reads_a_batch_in_few_queries(
     personas, django_assert_max_num_queries
 ):
@@ -211,3 +246,8 @@ def test_adding_by_lookup_gives_the_walks_instant(schedule, start, n, seconds):
 def test_measuring_by_lookup_gives_the_walks_time(schedule, a, b):
     walked = business_time._between_by_walk(schedule, a, b) if b > a else dt.timedelta(0)
     assert business_time.business_time_between(schedule, a, b) == walked
+
+
+def test_the_metric_state_holds_exactly_the_columns_the_evaluation_writes():
+    # _plan_states writes a MetricState's __dict__ (but its metric) as SlaMetricState columns.
+    assert {f.name for f in dataclasses.fields(MetricState)} == {"metric", *_STATE_FIELDS}

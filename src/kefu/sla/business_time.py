@@ -64,8 +64,13 @@ class Schedule:
         init=False, repr=False, compare=False, hash=False
     )
 
+    _blocks: dict[int, tuple[list[int], list[int], list[int]]] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "_extra", dict(self.extra_workdays))
+        object.__setattr__(self, "_blocks", {})
 
     def __hash__(self) -> int:
         # Schedules key the per-date and per-block caches below, looked up several times per
@@ -241,6 +246,7 @@ def next_business_start(schedule: Schedule, moment: dt.datetime) -> dt.datetime:
 BLOCK_DAYS = 64
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 _US = dt.timedelta(microseconds=1)
+_ZERO = dt.timedelta(0)
 
 
 def _us(moment: dt.datetime) -> int:
@@ -263,10 +269,24 @@ def _last_block(t: int) -> int:
     return (t // _DAY_US + _EPOCH_ORDINAL + 1) // BLOCK_DAYS
 
 
-@functools.lru_cache(maxsize=4096)
+# Blocks cached per schedule (in the schedule itself: no hashing of the schedule per lookup,
+# and they go with it); at most this many blocks per schedule (~90 years of dates).
+_BLOCKS_PER_SCHEDULE = 512
+
+
 def _block(schedule: Schedule, block: int) -> tuple[list[int], list[int], list[int]]:
     """Window starts, ends and running totals (working µs up to each window's end, from the
     block's first window) of the local dates of ``block``, in microseconds since the epoch."""
+    blocks = schedule._blocks
+    found = blocks.get(block)
+    if found is None:
+        if len(blocks) >= _BLOCKS_PER_SCHEDULE:
+            blocks.clear()
+        found = blocks[block] = _build_block(schedule, block)
+    return found
+
+
+def _build_block(schedule: Schedule, block: int) -> tuple[list[int], list[int], list[int]]:
     starts: list[int] = []
     ends: list[int] = []
     totals: list[int] = []
@@ -292,20 +312,28 @@ def _done_in_block(starts: list[int], ends: list[int], totals: list[int], t: int
 
 
 def _between_by_lookup(schedule: Schedule, a: dt.datetime, b: dt.datetime) -> dt.timedelta | None:
-    ta, tb = _us(a), _us(b)
+    ta, tb = (a - _EPOCH) // _US, (b - _EPOCH) // _US
+    first, last = _first_block(ta), _last_block(tb)
+    if first == last:  # the usual case: one block, one lookup
+        starts, ends, totals = _block(schedule, first)
+        if not starts:
+            return None
+        return _US * (
+            _done_in_block(starts, ends, totals, tb) - _done_in_block(starts, ends, totals, ta)
+        )
     total = 0
-    for block in range(_first_block(ta), _last_block(tb) + 1):
+    for block in range(first, last + 1):
         starts, ends, totals = _block(schedule, block)
         if not starts:
             return None
         total += _done_in_block(starts, ends, totals, tb) - _done_in_block(starts, ends, totals, ta)
-    return dt.timedelta(microseconds=total)
+    return _US * total
 
 
 def _add_by_lookup(
     schedule: Schedule, start: dt.datetime, amount: dt.timedelta
 ) -> dt.datetime | None:
-    t = _us(start)
+    t = (start - _EPOCH) // _US
     left = amount // _US
     block = _first_block(t)
     for _ in range(HORIZON_DAYS // BLOCK_DAYS + 2):
@@ -315,7 +343,7 @@ def _add_by_lookup(
         target = _done_in_block(starts, ends, totals, t) + left
         if target <= totals[-1]:
             index = bisect_left(totals, target)
-            return _EPOCH + dt.timedelta(microseconds=ends[index] - (totals[index] - target))
+            return _EPOCH + _US * (ends[index] - (totals[index] - target))
         left = target - totals[-1]
         t = max(t, ends[-1])
         block += 1
@@ -324,9 +352,10 @@ def _add_by_lookup(
 
 def business_time_between(schedule: Schedule, a: dt.datetime, b: dt.datetime) -> dt.timedelta:
     """Working time between ``a`` and ``b`` (zero when ``b <= a``)."""
-    _check_aware(b)
+    if b.tzinfo is None or b.utcoffset() is None:
+        raise ValueError("business time needs aware datetimes")
     if b <= a:
-        return dt.timedelta(0)
+        return _ZERO
     if schedule.is_calendar:
         return b - a
     _check_aware(a)
@@ -350,12 +379,12 @@ def business_minutes_between(schedule: Schedule, a: dt.datetime, b: dt.datetime)
 
 def add_business_time(schedule: Schedule, start: dt.datetime, amount: dt.timedelta) -> dt.datetime:
     """The instant when ``amount`` of working time has passed since ``start``."""
-    _check_aware(start)
-    if amount < dt.timedelta(0):
-        raise ValueError("cannot add negative business time")
     if start.tzinfo is not UTC:
+        _check_aware(start)
         start = start.astimezone(UTC)
-    if amount == dt.timedelta(0):
+    if amount <= _ZERO:
+        if amount < _ZERO:
+            raise ValueError("cannot add negative business time")
         return start
     if schedule.is_calendar:
         return start + amount

@@ -24,6 +24,7 @@ requester wait, agent work and total resolution time. Internal notes count for n
 """
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -86,6 +87,11 @@ class Target:
     minutes: float
     business_hours: bool
 
+    @functools.cached_property
+    def limit(self) -> dt.timedelta:
+        """The target as a duration (built once: ``timedelta(minutes=...)`` is costly)."""
+        return dt.timedelta(minutes=self.minutes)
+
 
 @dataclass(frozen=True)
 class PolicyInfo:
@@ -107,6 +113,10 @@ class PolicyInfo:
 
     def ref(self) -> dict:
         return {"id": self.id, "title": self.title, "description": self.description}
+
+    @functools.cached_property
+    def warning(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.warning_minutes)
 
 
 @dataclass
@@ -164,17 +174,18 @@ class Instance:
 
     def closed_elapsed(self, schedule: Schedule) -> dt.timedelta:
         """Time counted in the spans that have ended."""
-        return sum(
-            (business_time_between(schedule, s, e) for s, e in self.segments if e is not None),
-            dt.timedelta(0),
-        )
+        total = _ZERO
+        for start, end in self.segments:
+            if end is not None:
+                total += business_time_between(schedule, start, end)
+        return total
 
     def breach_moment(self, schedule: Schedule, target: dt.timedelta) -> dt.datetime | None:
         """When the counted time reaches ``target`` (in the future for a running clock)."""
-        counted = dt.timedelta(0)
+        counted = _ZERO
         for start, end in self.segments:
             if end is None:
-                return add_business_time(schedule, start, max(target - counted, dt.timedelta(0)))
+                return add_business_time(schedule, start, max(target - counted, _ZERO))
             span = business_time_between(schedule, start, end)
             if counted + span > target:
                 return add_business_time(schedule, start, target - counted)
@@ -338,6 +349,10 @@ class _Machine:
                 instance.pause(t)
 
 
+_ZERO = dt.timedelta(0)
+
+
+@functools.cache
 def _calendar() -> Schedule:
     return Schedule.calendar()
 
@@ -451,25 +466,26 @@ def judge(
     instance — its live state. ``replay`` calls it for every instance; the re-evaluation
     after a change of targets calls it on the stored latest instance (``live.py``)."""
     hours = schedule if target.business_hours else _calendar()
-    limit = dt.timedelta(minutes=target.minutes)
+    limit = target.limit
     breach = instance.breach_moment(hours, limit)
     end = instance.fulfilled_at or now
     breached = breach is not None and (breach < end if instance.fulfilled_at else breach <= now)
     breach_event = breach if breached else None
     if not latest:
         return breach_event, None
+    running = instance.running
     if instance.fulfilled_at is not None:
         stage = Stage.BREACHED if breached else Stage.ACHIEVED
     elif breached:
         stage = Stage.BREACHED
     else:
-        stage = Stage.ACTIVE if instance.running else Stage.PAUSED
-    resumed_at = instance.segments[-1][0] if instance.running else None
+        stage = Stage.ACTIVE if running else Stage.PAUSED
+    resumed_at = instance.segments[-1][0] if running else None
     elapsed = instance.closed_elapsed(hours)
     warn_at = None
-    if instance.running and policy.warning_minutes and not breached:
-        lead = limit - elapsed - dt.timedelta(minutes=policy.warning_minutes)
-        if lead > dt.timedelta(0) and resumed_at is not None:
+    if running and policy.warning_minutes and not breached:
+        lead = limit - elapsed - policy.warning
+        if lead > _ZERO and resumed_at is not None:
             warn_at = add_business_time(hours, resumed_at, lead)
     state = MetricState(
         metric=instance.metric,
@@ -481,7 +497,7 @@ def judge(
         started_at=instance.started_at,
         resumed_at=resumed_at,
         elapsed_minutes=_minutes(elapsed),
-        breach_at=breach if (instance.running or breached) else None,
+        breach_at=breach if (running or breached) else None,
         warn_at=warn_at,
         fulfilled_at=instance.fulfilled_at,
     )

@@ -32,21 +32,26 @@ from .engine import (
     MetricState,
     PolicyInfo,
     Replay,
+    Target,
     judge,
 )
 
 VERSION = "r1"
 
 
-# (id of a PolicyInfo, priority) -> (that PolicyInfo, its part of the key). Policies are
-# immutable and cached per process (``live._load_policy``); a key is checked per ticket.
-_TAILS: dict[tuple[int, str | None], tuple[PolicyInfo, str]] = {}
+# (id of a PolicyInfo, priority) -> (that PolicyInfo, its part of the key, its targets in
+# METRICS order). Policies are immutable and cached per process (``live._load_policy``); a key
+# is checked per ticket.
+_TAILS: dict[tuple[int, str | None], tuple[PolicyInfo, str, tuple[tuple[str, Target], ...]]] = {}
 
 
-def _tail(policy: PolicyInfo, priority: str | None) -> str:
+def _part(policy: PolicyInfo, priority: str | None) -> tuple[str, tuple[tuple[str, Target], ...]]:
     hit = _TAILS.get((id(policy), priority))
     if hit is not None and hit[0] is policy:
-        return hit[1]
+        return hit[1], hit[2]
+    targets = tuple(
+        (m, target) for m in METRICS if (target := policy.target(m, priority)) is not None
+    )
     targeted = "".join(
         str(index) for index, m in enumerate(METRICS) if policy.target(m, priority) is not None
     )
@@ -58,8 +63,12 @@ def _tail(policy: PolicyInfo, priority: str | None) -> str:
     tail = f"{policy.id}|{priority or ''}|{targeted}|{exported}"
     if len(_TAILS) > 4096:
         _TAILS.clear()
-    _TAILS[(id(policy), priority)] = (policy, tail)
-    return tail
+    _TAILS[(id(policy), priority)] = (policy, tail, targets)
+    return tail, targets
+
+
+def _tail(policy: PolicyInfo, priority: str | None) -> str:
+    return _part(policy, priority)[0]
 
 
 def _key(audits: int, schedule_key: str, policy: PolicyInfo, priority: str | None) -> str:
@@ -123,15 +132,15 @@ def rejudge(
     if not key:
         return None
     priority = key.split("|", 5)[4] or None
-    if key != _key(audits, schedule_key, policy, priority):
+    tail, targets = _part(policy, priority)
+    if key != f"{VERSION}|{audits}|{schedule_key}|{tail}":
         return None
     states: dict[str, MetricState] = {}
     breaches: list[tuple[str, int, dt.datetime]] = []
     targeted = 0
-    for metric in METRICS:
-        target = policy.target(metric, priority)
+    for metric, target in targets:
         row = rows.get(metric)
-        if target is None or row is None:
+        if row is None:
             continue
         targeted += 1
         if not row["segments"] or row["instance_id"] != 1:
