@@ -82,7 +82,8 @@ def configure(args: argparse.Namespace, sink_port: int) -> Path:
         KEFU_LOG_LEVEL="WARNING",
         KEFU_MAX_EMAIL_MB="25",
     )
-    sys.path.insert(0, str(ROOT / "src"))
+    # Appended: a PYTHONPATH export of another commit (an A/B pair's "before") must win.
+    sys.path.append(str(ROOT / "src"))
     import django
 
     django.setup()

@@ -106,7 +106,8 @@ def configure(args: argparse.Namespace) -> tuple[Path, bool]:
     os.environ["KEFU_DATA_DIR"] = str(data_dir)
     os.environ["KEFU_DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "kefu.settings"
-    sys.path.insert(0, str(ROOT / "src"))
+    # Appended: a PYTHONPATH export of another commit (an A/B pair's "before") must win.
+    sys.path.append(str(ROOT / "src"))
     import django
 
     django.setup()

@@ -84,7 +84,8 @@ def configure(args: argparse.Namespace) -> None:
     os.environ["KEFU_DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "kefu.settings"
     os.environ.setdefault("KEFU_LOG_LEVEL", "ERROR")
-    sys.path.insert(0, str(ROOT / "src"))
+    # Appended: a PYTHONPATH export of another commit (an A/B pair's "before") must win.
+    sys.path.append(str(ROOT / "src"))
     import django
 
     django.setup()

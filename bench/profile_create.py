@@ -44,7 +44,8 @@ def main() -> None:
         DJANGO_SETTINGS_MODULE="kefu.settings", KEFU_EMAIL_URL="console://",
         KEFU_API_RATE_LIMIT=str(10**9), KEFU_DEBUG="false",
     )  # fmt: skip
-    sys.path.insert(0, str(ROOT / "src"))
+    # Appended: a PYTHONPATH export of another commit (an A/B pair's "before") must win.
+    sys.path.append(str(ROOT / "src"))
     import django
 
     django.setup()

@@ -58,7 +58,8 @@ def main() -> None:
         KEFU_DATA_DIR=str(data_dir), KEFU_DATABASE_URL=url, KEFU_LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="kefu.settings", KEFU_EMAIL_URL="console://",
     )  # fmt: skip
-    sys.path.insert(0, str(ROOT / "src"))
+    # Appended: a PYTHONPATH export of another commit (an A/B pair's "before") must win.
+    sys.path.append(str(ROOT / "src"))
     import django
 
     django.setup()
