@@ -14,10 +14,10 @@ The rows' primary keys must be set (ids come from ``kefu.core.ids``). Callers ar
 actions; this is how they write, not a way around them.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Field, Model
 
 
@@ -30,14 +30,53 @@ def _array_type(field: Field) -> str:
     return str(field.db_type(connection)).split("(")[0]
 
 
+# Fields whose database value is the Python value itself when it has exactly this type (no
+# subclass: a choices enum member still goes through the field). Other values, and every
+# other field (JSON, dates, decimals...), are prepared by the field as save() would.
+_PLAIN_TYPES: dict[type[Field], type] = {
+    models.AutoField: int,
+    models.BigAutoField: int,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.CharField: str,
+    models.TextField: str,
+    models.BooleanField: bool,
+}
+
+
+def _preparer(field: Field, *, add: bool) -> Callable[[Model], Any]:
+    """row → the value to send for ``field``: ``get_db_prep_save(pre_save(row, add))``."""
+    attname = field.attname
+    stamps = add and (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+    target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
+    plain = _PLAIN_TYPES.get(type(target))
+    prep = field.get_db_prep_save
+
+    if stamps:
+        return lambda row: prep(field.pre_save(row, add=True), connection)
+    if plain is None:
+        return lambda row: prep(getattr(row, attname), connection)
+
+    def prepare(row: Model) -> Any:
+        value = getattr(row, attname)
+        if value is None or value.__class__ is plain:
+            return value
+        return prep(value, connection)
+
+    return prepare
+
+
 def insert(model: type[Model], rows: Sequence[Model]) -> None:
     """INSERT every concrete column of ``rows`` (primary keys set); marks them saved."""
     if not rows:
         return
     fields: list[Field] = list(model._meta.concrete_fields)
-    values = [
-        [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields] for row in rows
-    ]
+    preparers = [_preparer(f, add=True) for f in fields]
+    values = [[prepare(row) for prepare in preparers] for row in rows]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[arg-type]
@@ -65,10 +104,8 @@ def update(model: type[Model], rows: Sequence[Model], names: Sequence[str]) -> N
     pk = model._meta.pk
     assert pk is not None
     pk_column = quote(str(pk.column))
-    values: list[list[Any]] = [
-        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk]
-        for row in rows
-    ]
+    preparers = [_preparer(f, add=False) for f in fields]
+    values: list[list[Any]] = [[prepare(row) for prepare in preparers] + [row.pk] for row in rows]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             names_v = [f"v{n}" for n in range(len(fields))]

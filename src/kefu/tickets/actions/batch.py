@@ -21,7 +21,7 @@ from django.db import transaction
 
 from kefu.accounts.actions import normalize_tags
 from kefu.accounts.models import Group, User
-from kefu.core import bulk, clock
+from kefu.core import bulk, clock, configcache
 from kefu.core.ids import allocate_ids
 
 from .. import hooks
@@ -174,6 +174,7 @@ def _write_audits(writers: Sequence[AuditWriter]) -> list[Audit]:
     return [saved[id(w)] for w in writers]
 
 
+@configcache.in_unit
 @transaction.atomic
 def update_tickets(
     changes: Sequence[tuple[Ticket, TicketData]], *, actor: User | None
