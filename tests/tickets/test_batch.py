@@ -351,3 +351,33 @@ def test_a_change_that_changes_nothing_writes_nothing(world):
         actor=p.admin,
     )
     assert _nothing_written(tickets) == before
+
+
+def test_the_sla_hook_sees_what_a_trigger_changed_in_the_batch(world):  # type: ignore[no-untyped-def]
+    """The SLA batch hook takes the change's copy of a ticket only while no hook has written
+    the ticket since: here a trigger turns "high" into "urgent", so the urgent policy applies
+    (from the batch's copy, still "high", Dan's policy would)."""
+    p, dan, _billing = world
+    sla.create_policy(
+        title="Urgent 紧急",
+        filter={"all": [{"field": "priority", "operator": "is", "value": "urgent"}]},
+        policy_metrics=targets("urgent", first_reply_time=5),
+        position=0,
+    )
+    rules.create_trigger(
+        actor=p.admin, title="High means urgent",
+        conditions={"all": [{"field": "priority", "operator": "is", "value": "high"}]},
+        actions=[{"field": "priority", "value": "urgent"}],
+    )  # fmt: skip
+    with clock.frozen_at(CREATED):
+        ticket = create_ticket(
+            actor=p.admin,
+            data=TicketData(subject="Slow 慢", requester=p.bob, group=p.support, assignee=dan),
+            comment=NewComment(body="Help 帮帮我", author=p.bob),
+        )
+    with clock.frozen_at(CHANGED):
+        update_tickets([(ticket, TicketData(priority="high"))], actor=p.admin)
+    ticket.refresh_from_db()
+    assert ticket.priority == "urgent"
+    first_reply = SlaMetricState.objects.get(ticket=ticket, metric="first_reply_time")
+    assert first_reply.target_minutes == 5  # the urgent policy, first in order

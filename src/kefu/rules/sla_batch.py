@@ -1,8 +1,9 @@
 """The SLA hook's batch function (``hooks.run_many``), until the SLA app registers its own.
 
 ``sla.evaluate`` re-evaluates a ticket's SLAs after each outermost change, in ~12 queries.
-For a batch of changes (``update_tickets``) this does the same in one pass: the tickets are
-read again in one query (triggers may have changed them) and evaluated together by
+For a batch of changes (``update_tickets``) this does the same in one pass: the tickets a
+trigger has written since are read again in one query, the others are taken as changed, and
+all are evaluated together by
 ``kefu.sla``'s batched ``evaluate_tickets`` (six reads for the batch, bulk writes).
 
 One difference had to be kept out: when a ticket's matching policy changes, the per-change
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from kefu.core import clock
 from kefu.sla.actions.live import _policies, evaluate_ticket, evaluate_tickets, matching_policy
 from kefu.sla.models import SlaTicketState
+from kefu.tickets import hooks
 from kefu.tickets.hooks import TicketChange
 from kefu.tickets.models import Ticket
 
@@ -27,7 +29,11 @@ def evaluate_slas_many(changes: Sequence[TicketChange]) -> Sequence[TicketChange
     outermost = {c.ticket.pk: c for c in changes if c.depth == 0}
     if not outermost:
         return []
-    tickets = list(Ticket.objects.filter(pk__in=outermost).order_by("pk"))
+    # A ticket a hook has written since the change (a trigger's update) is read again; the
+    # others are the change's own copy, as stored (hooks.watch in update_tickets).
+    stale = [pk for pk in outermost if hooks.rewritten(pk)]
+    fresh = {t.pk: t for t in Ticket.objects.filter(pk__in=stale)} if stale else {}
+    tickets = [fresh.get(pk, outermost[pk].ticket) for pk in sorted(outermost)]
     recorded = dict(
         SlaTicketState.objects.filter(ticket_id__in=outermost).values_list("ticket_id", "policy_id")
     )

@@ -259,19 +259,21 @@ def update_tickets(
         sync_tag_rows(ticket, previous_tags)
     audits = _write_audits([writer for _t, writer, _p in changed])
     depth = hooks.current_depth()
-    hooks.run_many(
-        [
-            hooks.TicketChange(
-                ticket=ticket,
-                kind="update",
-                actor=actor,
-                audit=audit,
-                events=writer.events,
-                comment=None,
-                via_channel=writer.via_channel,
-                depth=depth,
-            )
-            for (ticket, writer, _p), audit in zip(changed, audits, strict=True)
-        ]
-    )
+    # Watched, so a batch hook can tell whether its copy of a ticket is still the stored one.
+    with hooks.watch():
+        hooks.run_many(
+            [
+                hooks.TicketChange(
+                    ticket=ticket,
+                    kind="update",
+                    actor=actor,
+                    audit=audit,
+                    events=writer.events,
+                    comment=None,
+                    via_channel=writer.via_channel,
+                    depth=depth,
+                )
+                for (ticket, writer, _p), audit in zip(changed, audits, strict=True)
+            ]
+        )
     return [locked[pk] for pk, _d, _f in plans]
