@@ -147,8 +147,10 @@ def snapshot(ticket: Ticket) -> dict[str, Any]:
         "time", "metric", "instance_id", "type"
     )
     metric_set = TicketMetricSet.objects.filter(ticket=ticket).values()
-    notifications = Notification.objects.filter(ticket=ticket).order_by("kind", "recipient_id")
-    outbound = OutboundMessage.objects.filter(ticket=ticket).order_by("subject")
+    notifications = Notification.objects.filter(ticket=ticket).order_by(
+        "kind", "recipient_id", "created_at", "subject"
+    )
+    outbound = OutboundMessage.objects.filter(ticket=ticket).order_by("subject", "kind")
     return {
         "ticket": {name: getattr(ticket, name) for name in fields},
         "followers": sorted(ticket.followers.values_list("pk", flat=True)),

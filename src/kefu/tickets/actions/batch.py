@@ -127,11 +127,7 @@ def _apply(
 
     if not audit.events:
         return None
-    ticket.updated_at = now
-    if actor is not None and actor.pk == ticket.requester_id:
-        ticket.requester_updated_at = now
-    if actor is not None and actor.pk == ticket.assignee_id:
-        ticket.assignee_updated_at = now
+    shared.stamp_update(ticket, actor, now)
     return audit, previous_tags
 
 

@@ -154,3 +154,13 @@ def apply_group_and_assignee(
             _("%(name)s is not a member of the group %(group)s.")
             % {"name": assignee.name, "group": group.name},
         )
+
+
+def stamp_update(ticket: Ticket, actor: User | None, now: Any) -> None:
+    """A change was made: ``updated_at``, and the requester's or assignee's own timestamp
+    when they made it (Zendesk's ``requester_updated_at``/``assignee_updated_at``)."""
+    ticket.updated_at = now
+    if actor is not None and actor.pk == ticket.requester_id:
+        ticket.requester_updated_at = now
+    if actor is not None and actor.pk == ticket.assignee_id:
+        ticket.assignee_updated_at = now

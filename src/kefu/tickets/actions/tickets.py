@@ -528,11 +528,7 @@ def update_ticket(
 
     if not audit.events:
         return ticket
-    ticket.updated_at = now
-    if actor is not None and actor.pk == ticket.requester_id:
-        ticket.requester_updated_at = now
-    if actor is not None and actor.pk == ticket.assignee_id:
-        ticket.assignee_updated_at = now
+    shared.stamp_update(ticket, actor, now)
     ticket.save()
     sync_tag_rows(ticket, previous_tags)
     saved = audit.save()
