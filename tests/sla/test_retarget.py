@@ -127,6 +127,19 @@ HIGH = {"answered", "on_hold", "solved", "breached_recorded"}
 NORMAL = {"quiet", "pending_over_holiday", "waiting", "late_reply", "reopened"}
 
 
+def fast_and_replayed(everything: list[Ticket]) -> tuple[dict, dict, list[Ticket]]:
+    """From the same start: what the fast path (rejudge, then replay what it left) stores,
+    what replaying every ticket stores, and the tickets the fast path left."""
+    with transaction.atomic(), clock.frozen_at(LATER):
+        rest = rejudge_tickets(everything, now=LATER)
+        evaluate_tickets(rest, now=LATER, ticket_metrics=False)
+        fast = snapshot()
+        transaction.set_rollback(True)
+    with clock.frozen_at(LATER):
+        evaluate_tickets(everything, now=LATER, ticket_metrics=False)
+    return fast, snapshot(), rest
+
+
 @pytest.mark.parametrize(
     ("change", "judged"),
     [
@@ -147,16 +160,9 @@ def test_judging_the_stored_instances_gives_what_the_full_replay_gives(personas,
     sla.update_policy(SlaPolicy.objects.get(), **change)
     everything = list(Ticket.objects.order_by("pk"))
 
-    # when the re-evaluation judges what it can without replaying (then replays the rest)
-    with transaction.atomic(), clock.frozen_at(LATER):
-        rest = rejudge_tickets(everything, now=LATER)
-        evaluate_tickets(rest, now=LATER, ticket_metrics=False)
-        fast = snapshot()
-        transaction.set_rollback(True)
+    # when the re-evaluation judges what it can without replaying (then replays the rest),
     # and, from the same start, when every ticket is replayed
-    with clock.frozen_at(LATER):
-        evaluate_tickets(everything, now=LATER, ticket_metrics=False)
-    replayed = snapshot()
+    fast, replayed, rest = fast_and_replayed(everything)
 
     # then both stored the same, and the fast path judged the tickets it can take
     assert fast == replayed
@@ -184,16 +190,10 @@ def test_policies_with_conditions_are_matched_in_sql_as_the_replay_matches_them(
     everything = list(Ticket.objects.order_by("pk"))
 
     # when the fast path judges what it can, and (from the same start) everything is replayed
-    with transaction.atomic(), clock.frozen_at(LATER):
-        rest = rejudge_tickets(everything, now=LATER)
-        evaluate_tickets(rest, now=LATER, ticket_metrics=False)
-        fast = snapshot()
-        transaction.set_rollback(True)
-    with clock.frozen_at(LATER):
-        evaluate_tickets(everything, now=LATER, ticket_metrics=False)
+    fast, replayed, rest = fast_and_replayed(everything)
 
     # then both stored the same, and the tickets of both policies were judged without a replay
-    assert fast == snapshot()
+    assert fast == replayed
     left = {ticket.pk for ticket in rest}
     assert {name for name, ticket in tickets.items() if ticket.pk not in left} == HIGH | NORMAL
 

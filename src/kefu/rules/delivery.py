@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import transaction
 
 from kefu.accounts.models import User
-from kefu.tickets.models import Audit, AuditEvent, Ticket
+from kefu.tickets.actions import Event, record_events
+from kefu.tickets.models import Audit, Ticket
 
 from .choices import NotificationKind
 from .models import Notification, TicketOwner
@@ -170,15 +171,23 @@ def rule_notification(
     subject, body = render(subject, values), render(body, values)
     if audit is not None:
         # Zendesk records a rule's notification as an event of the same audit.
-        AuditEvent.objects.create(
+        record_events(
+            ticket,
+            [
+                Event(
+                    "Notification",
+                    value={
+                        "subject": subject,
+                        "body": body,
+                        "recipients": sorted(u.pk for u in recipients),
+                        "via": {"channel": "rule", "source": via},
+                    },
+                )
+            ],
+            actor=actor,
+            via_channel="rule",
+            via_source=via,
             audit=audit,
-            type="Notification",
-            value={
-                "subject": subject,
-                "body": body,
-                "recipients": sorted(u.pk for u in recipients),
-                "via": {"channel": "rule", "source": via},
-            },
         )
     notify_in_app(
         [u for u in recipients if u.is_agent],
