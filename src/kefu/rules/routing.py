@@ -13,6 +13,7 @@ queue on those locks, so an agent never goes over capacity (docs/rules.md, "Rout
 """
 
 import datetime as dt
+import heapq
 import logging
 from typing import Any
 
@@ -69,6 +70,47 @@ def _pick(
     if mode == RoutingMode.ROUND_ROBIN:
         return min(free, key=lambda s: (s.last_routed_at or oldest, s.agent_id))
     return min(free, key=lambda s: (load[s.agent_id], s.last_routed_at or oldest, s.agent_id))
+
+
+class _Turns:
+    """The choices ``_pick`` makes for a run of tickets, in O(log agents) each: the free
+    agents in a heap by ``_pick``'s key, the chosen one put back with its new load and turn.
+    A chunk of 200 tickets across 50 agents scanned every agent per ticket (~5 % of a
+    drain's CPU). Skills filter per ticket, so in that mode each choice is ``_pick``'s scan."""
+
+    def __init__(self, statuses: list[AgentStatus], load: dict[int, int], mode: str) -> None:
+        self.statuses, self.load, self.mode = statuses, load, mode
+        self.oldest = clock.now().replace(year=1)
+        self.heap = [(self._key(s), s) for s in statuses if load[s.agent_id] < s.capacity]
+        heapq.heapify(self.heap)  # keys end with the agent's id: never a tie
+
+    def _key(self, status: AgentStatus) -> tuple:
+        turn = status.last_routed_at or self.oldest
+        if self.mode == RoutingMode.ROUND_ROBIN:
+            return (turn, status.agent_id)
+        return (self.load[status.agent_id], turn, status.agent_id)
+
+    def pick(self, skills: list[str]) -> AgentStatus | None:
+        if self.mode == RoutingMode.SKILLS and skills:
+            return _pick(self.statuses, self.load, self.mode, skills)
+        while self.heap:
+            key, status = self.heap[0]
+            if key == self._key(status) and self.load[status.agent_id] < status.capacity:
+                return status
+            heapq.heappop(self.heap)  # stale (chosen by a skills pick meanwhile): re-file
+            if self.load[status.agent_id] < status.capacity:
+                heapq.heappush(self.heap, (self._key(status), status))
+        return None
+
+    def took(self, status: AgentStatus, routed_at: dt.datetime) -> None:
+        """``status``'s agent got a ticket at ``routed_at``."""
+        self.load[status.agent_id] += 1
+        status.last_routed_at = routed_at
+        if self.heap and self.heap[0][1] is status:
+            heapq.heappop(self.heap)
+            if self.load[status.agent_id] < status.capacity:
+                heapq.heappush(self.heap, (self._key(status), status))
+        # Otherwise its heap entry is stale now and pick() re-files it when it surfaces.
 
 
 def _online_statuses(group_id: int) -> list[AgentStatus]:
@@ -202,17 +244,17 @@ def _drain_chunk(group_id: int, mode: str, size: int, unroutable: set[int]) -> t
     assignments: list[tuple[Ticket, TicketData]] = []
     routed = 0
     full = False
+    turns = _Turns(statuses, load, mode)
     for ticket in waiting:
-        chosen = _pick(statuses, load, mode, skills.get(ticket.pk, []))
+        chosen = turns.pick(skills.get(ticket.pk, []))
         if chosen is None:
             if mode != RoutingMode.SKILLS:
                 full = True  # nobody has room
                 break
             unroutable.add(ticket.pk)  # with skills, a later ticket may still fit someone
             continue
-        load[chosen.agent_id] += 1
         # Strictly increasing, so round robin keeps its turns within one chunk.
-        chosen.last_routed_at = routed_at + dt.timedelta(microseconds=routed)
+        turns.took(chosen, routed_at + dt.timedelta(microseconds=routed))
         chosen_ones[chosen.pk] = chosen
         assignments.append((ticket, _assignment(chosen, mode)))
         routed += 1
