@@ -199,7 +199,10 @@ class ChildTask(ObjectIdModel):
 class Notification(ObjectIdModel):
     """One in-app notice for one agent."""
 
-    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    # Indexed by notification_inbox (Meta), which it leads.
+    recipient = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     kind = models.CharField(max_length=30, choices=NotificationKind.choices)
     ticket = models.ForeignKey(
         "tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
