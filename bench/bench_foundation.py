@@ -111,6 +111,13 @@ def configure(args: argparse.Namespace) -> tuple[Path, bool]:
     import django
 
     django.setup()
+    # As a Kefu process starts (kefu.core.memory); absent from commits before 2026-12-07.
+    try:
+        from kefu.core.memory import freeze_startup
+    except ImportError:
+        pass
+    else:
+        freeze_startup()
     return data_dir, temporary
 
 

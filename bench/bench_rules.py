@@ -89,6 +89,13 @@ def configure(args: argparse.Namespace) -> None:
     import django
 
     django.setup()
+    # As a Kefu process starts (kefu.core.memory); absent from commits before 2026-12-07.
+    try:
+        from kefu.core.memory import freeze_startup
+    except ImportError:
+        pass
+    else:
+        freeze_startup()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

@@ -49,6 +49,13 @@ def main() -> None:
     import django
 
     django.setup()
+    # As a Kefu process starts (kefu.core.memory); absent from commits before 2026-12-07.
+    try:
+        from kefu.core.memory import freeze_startup
+    except ImportError:
+        pass
+    else:
+        freeze_startup()
     from django.core.management import call_command
     from django.db import connection
 

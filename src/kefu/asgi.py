@@ -59,3 +59,7 @@ class ReusedThreads:
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
 application = ReusedThreads(get_asgi_application())
+
+from kefu.core.memory import freeze_startup  # noqa: E402 - after Django is set up
+
+freeze_startup()  # in every process serving it (kefu web --workers N imports this module)

@@ -46,6 +46,9 @@ def _setup() -> None:
     import django
 
     django.setup()
+    from kefu.core.memory import freeze_startup
+
+    freeze_startup()
 
 
 def _unapplied_migrations() -> list[str]:
