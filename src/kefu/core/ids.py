@@ -44,13 +44,17 @@ def next_id(*, using: str = "default") -> int:
     return allocate_ids(1, using=using)[0]
 
 
+def assign_ids(objs: list, *, using: str = "default") -> list:
+    """Give each object without a primary key one (one round trip); return ``objs``."""
+    missing = [obj for obj in objs if obj.pk is None]
+    for obj, new_id in zip(missing, allocate_ids(len(missing), using=using), strict=True):
+        obj.pk = new_id
+    return objs
+
+
 class ObjectIdQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
-        objs = list(objs)
-        missing = [obj for obj in objs if obj.pk is None]
-        for obj, new_id in zip(missing, allocate_ids(len(missing), using=self.db), strict=True):
-            obj.pk = new_id
-        return super().bulk_create(objs, *args, **kwargs)
+        return super().bulk_create(assign_ids(list(objs), using=self.db), *args, **kwargs)
 
 
 class ObjectIdModel(models.Model):

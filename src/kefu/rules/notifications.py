@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
+from kefu.core import bulk
+from kefu.core.ids import assign_ids
 from kefu.tickets.choices import Status
 from kefu.tickets.hooks import TicketChange
 from kefu.tickets.models import Ticket
@@ -139,7 +141,7 @@ def notify_on_change_many(changes: Sequence[TicketChange]) -> Sequence[TicketCha
                 )
             )
     if notices:
-        Notification.objects.bulk_create(notices)
+        bulk.insert(Notification, assign_ids(notices))
     return left
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.choices import Role
 from kefu.accounts.models import GroupMembership, User
+from kefu.core import bulk
 from kefu.tickets.actions import TicketData, update_ticket
 from kefu.tickets.choices import Channel
 from kefu.tickets.hooks import TicketChange
@@ -138,8 +139,7 @@ def keep_ownership_many(changes: Sequence[TicketChange]) -> Sequence[TicketChang
         for c in assigned
         if c.ticket.pk not in owners
     ]
-    if new:
-        TicketOwner.objects.bulk_create(new)
+    bulk.insert(TicketOwner, new)
     for owner, ticket in handing_over:
         if (owner.owner_id, ticket.group_id) in members:
             owner.owner = ticket.assignee  # type: ignore[assignment]
