@@ -3,10 +3,14 @@
 import base64
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 from django.core.cache import cache
+from django.db import connections
 from django.test import Client
+from zenpy import Zenpy
 
 from kefu.accounts import actions as accounts
 from kefu.accounts.models import User
@@ -70,3 +74,46 @@ def make_ticket(requester: User, subject: str = "Printer on fire", **data: Any) 
         data=tickets.TicketData(subject=subject, **data),
         comment=tickets.NewComment(body=f"{subject}: please help"),
     )
+
+
+# --- The real Zendesk client (zenpy) against the live server ---------------------------------
+
+
+@pytest.fixture
+def shared_connection(live_server):  # type: ignore[no-untyped-def]
+    """On in-memory SQLite the server threads must use this test's connection object (the
+    session-wide live server captured an older one, which fails Django's thread check)."""
+    override = live_server.thread.connections_override
+    conn = connections["default"]
+    previous = override.get("default")
+    if previous is None or previous is conn:
+        yield
+        return
+    conn.inc_thread_sharing()
+    override["default"] = conn
+    yield
+    override["default"] = previous
+    conn.dec_thread_sharing()
+
+
+@pytest.fixture
+def zenpy_for(live_server, shared_connection, monkeypatch):  # type: ignore[no-untyped-def]
+    """zenpy clients for people, pointed at the live server (``ZENPY_FORCE_*``, see
+    test_zenpy.py). Each has its own requests session, closed after the test: an open
+    keep-alive socket keeps its server thread, and that thread's database connection,
+    alive past the test database's teardown."""
+    netloc = urlsplit(live_server.url).netloc
+    monkeypatch.setenv("ZENPY_FORCE_SCHEME", "http")
+    monkeypatch.setenv("ZENPY_FORCE_NETLOC", netloc)
+
+    sessions: list[requests.Session] = []
+
+    def make(user, **options):  # type: ignore[no-untyped-def]
+        _record, token = accounts.create_api_token(user=user)
+        session = requests.Session()
+        sessions.append(session)
+        return Zenpy(subdomain="kefu", email=user.email, token=token, session=session, **options)
+
+    yield make
+    for session in sessions:  # close keep-alive sockets while the server may still answer
+        session.close()

@@ -6,58 +6,17 @@ and ``ZENPY_FORCE_NETLOC`` environment variables (read on every request, see
 """
 
 import time
-from urllib.parse import urlsplit
 
 import pytest
-import requests
-from django.db import connections
 from django.test import override_settings
-from zenpy import Zenpy
 from zenpy.lib.api_objects import Comment, Ticket, User
 from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, RecordNotFoundException
 
-from kefu.accounts import actions as accounts
 from kefu.tickets.models import Ticket as TicketRow
 
 # serialized_rollback: the flush after each test would wipe rows the migrations wrote (the
 # object id counter, the default custom statuses).
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture
-def shared_connection(live_server):  # type: ignore[no-untyped-def]
-    """On in-memory SQLite the server threads must use this test's connection object (the
-    session-wide live server captured an older one, which fails Django's thread check)."""
-    override = live_server.thread.connections_override
-    conn = connections["default"]
-    previous = override.get("default")
-    if previous is None or previous is conn:
-        yield
-        return
-    conn.inc_thread_sharing()
-    override["default"] = conn
-    yield
-    override["default"] = previous
-    conn.dec_thread_sharing()
-
-
-@pytest.fixture
-def zenpy_for(live_server, shared_connection, monkeypatch):  # type: ignore[no-untyped-def]
-    netloc = urlsplit(live_server.url).netloc
-    monkeypatch.setenv("ZENPY_FORCE_SCHEME", "http")
-    monkeypatch.setenv("ZENPY_FORCE_NETLOC", netloc)
-
-    sessions: list[requests.Session] = []
-
-    def make(user, **options):  # type: ignore[no-untyped-def]
-        _record, token = accounts.create_api_token(user=user)
-        session = requests.Session()
-        sessions.append(session)
-        return Zenpy(subdomain="kefu", email=user.email, token=token, session=session, **options)
-
-    yield make
-    for session in sessions:  # close keep-alive sockets while the server may still answer
-        session.close()
 
 
 def test_zenpy_reads_me_and_creates_updates_and_comments(personas, zenpy_for):

@@ -2,10 +2,8 @@
 incremental exports, satisfaction ratings."""
 
 import datetime as dt
-from urllib.parse import urlsplit
 
 import pytest
-from zenpy import Zenpy
 from zenpy.lib.api_objects import SatisfactionRating
 
 from kefu.accounts import actions as accounts
@@ -16,19 +14,6 @@ from .conftest import make_ticket
 
 # serialized_rollback: the flush after each test would wipe rows the migrations wrote.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture
-def zenpy_for(live_server, monkeypatch):  # type: ignore[no-untyped-def]
-    netloc = urlsplit(live_server.url).netloc
-    monkeypatch.setenv("ZENPY_FORCE_SCHEME", "http")
-    monkeypatch.setenv("ZENPY_FORCE_NETLOC", netloc)
-
-    def make(user, **options):  # type: ignore[no-untyped-def]
-        _record, token = accounts.create_api_token(user=user)
-        return Zenpy(subdomain="kefu", email=user.email, token=token, **options)
-
-    return make
 
 
 def test_zenpy_searches_in_chinese_with_keywords_and_pages(personas, zenpy_for):
