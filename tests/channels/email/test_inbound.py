@@ -277,15 +277,35 @@ def test_a_huge_text_body_is_cut_in_the_comment_but_kept_whole_in_the_original(
     assert "结尾标记" in original.content.decode()
 
 
-def test_with_the_database_queue_a_message_and_its_task_commit_together(
+def test_with_the_database_queue_a_message_waits_for_the_mail_pump_without_a_task(
     personas, support_address, settings, django_capture_on_commit_callbacks
 ):
     from django_tasks_db.models import DBTaskResult
 
+    from kefu.channels.email import pump
+
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    # when a message is stored (inside the test's transaction, nothing committed yet)
+    # when a message is stored
     with django_capture_on_commit_callbacks() as after_commit:
         [row] = actions.store_inbound(raw=raw_mail(), recipients=[SUPPORT])
+    # then no task row is written: a mail pump takes it from the table (woken after commit)
+    assert DBTaskResult.objects.count() == 0
+    assert after_commit == [pump.wake]
+    assert row.state == "received"
+
+
+def test_with_the_database_queue_a_big_message_and_its_task_commit_together(
+    personas, support_address, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from kefu.channels.email import pump
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    big = raw_mail(body="x" * (pump.INLINE_MAX_BYTES + 1))
+    # when a message too big for the pump is stored (inside the test's transaction)
+    with django_capture_on_commit_callbacks() as after_commit:
+        [row] = actions.store_inbound(raw=big, recipients=[SUPPORT])
     # then its processing task is already a row of the same transaction, nothing waits for
     # the commit
     [queued] = DBTaskResult.objects.all()

@@ -42,7 +42,7 @@ from kefu.tickets.actions import NewComment, TicketData, update_ticket
 from kefu.tickets.choices import Channel
 from kefu.tickets.models import Attachment, Comment, Ticket
 
-from . import config
+from . import config, pump
 from .addresses import default_support_address, find_support_address, reply_address
 from .choices import OutboundKind, OutboundState
 from .defaults import DEFAULT_EXPECTED_RESPONSE
@@ -186,9 +186,10 @@ def _create(
         last_error=f"Not sent: answering automated mail ({suppressed})" if suppressed else "",
         created_at=clock.now(),
     )
-    if not suppressed:
-        # With the database task queue: committed with the message (the retry job sends it if
-        # the task is lost).
+    if not suppressed and pump.runs():
+        # A worker's mail pump sends it (no task row); one in this process looks after commit.
+        transaction.on_commit(pump.wake)
+    elif not suppressed:
         enqueue_with_commit(send_outbound_task, outbound.pk)
     return outbound
 
@@ -384,9 +385,9 @@ def compose(outbound: OutboundMessage) -> EmailMultiAlternatives:
     )
     if outbound.body_html:
         message.attach_alternative(outbound.body_html, "text/html")
-    if outbound.comment is not None:
+    if outbound.comment_id is not None:
         total = 0
-        for attachment in Attachment.objects.filter(comment=outbound.comment):
+        for attachment in Attachment.objects.filter(comment_id=outbound.comment_id):
             if total + attachment.size > MAX_ATTACHMENT_BYTES:
                 continue
             try:
@@ -465,6 +466,43 @@ def send_outbound(outbound_id: int) -> str:
     outbound = OutboundMessage.objects.select_related("ticket").get(pk=outbound_id)
     if not claimed:
         return outbound.state
+    return _send_claimed(outbound)
+
+
+def send_due(*, limit: int = 20) -> int:
+    """Claim up to ``limit`` due emails in one statement and send them (the mail pump);
+    return how many were claimed. Claimed like ``send_outbound`` claims one (``sending``,
+    one attempt more), so two pumps never send the same email."""
+    now = clock.now()
+    table = OutboundMessage._meta.db_table
+    when = connection.ops.adapt_datetimefield_value(now)
+    # PostgreSQL: skip rows another pump is claiming right now instead of waiting for it.
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, attempts = attempts + 1, next_attempt_at = %s"  # noqa: S608 - table name
+            f" WHERE id IN (SELECT id FROM {table} WHERE state IN (%s, %s)"
+            f" AND next_attempt_at <= %s ORDER BY next_attempt_at, id LIMIT %s{lock})"
+            " AND state IN (%s, %s) RETURNING id",
+            [
+                OutboundState.SENDING,
+                when,
+                OutboundState.PENDING,
+                OutboundState.RETRYING,
+                when,
+                limit,
+                OutboundState.PENDING,
+                OutboundState.RETRYING,
+            ],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    if ids:
+        for outbound in OutboundMessage.objects.filter(pk__in=ids).order_by("created_at", "id"):
+            _send_claimed(outbound)
+    return len(ids)
+
+
+def _send_claimed(outbound: OutboundMessage) -> str:
     try:
         _deliver(compose(outbound))
     except Exception as exc:
