@@ -132,6 +132,33 @@ class Sampler:
                 print(f"    {label:40} {share * 100:5.1f} %  {share * ms_per_message:6.2f} ms")
 
 
+class GcClock:
+    """CPU time spent in Python's cyclic garbage collector (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.collections = [0, 0, 0]
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.thread_time()
+        else:
+            self.seconds += time.thread_time() - self._started
+            self.collections[info["generation"]] += 1
+
+    def __enter__(self) -> "GcClock":
+        import gc
+
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import gc
+
+        gc.callbacks.remove(self._callback)
+
+
 class Counter:
     def __init__(self) -> None:
         self.count = 0
@@ -250,7 +277,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
                 drain()
                 profile.disable()
             else:
-                with sampler:
+                with sampler, GcClock() as collector:
                     drain()
             elapsed = time.perf_counter() - started
             work = (time.process_time() - cpu, pg_cpu() - db, counter.count - statements)
@@ -274,6 +301,10 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
             total = receipt[0] + receipt[1] + work[0] + work[1]
             print(f"  total CPU per message (Kefu + database): {total / n * 1000:6.2f} ms")
             if not profile:
+                print(
+                    f"  garbage collector: {collector.seconds / n * 1000:.2f} ms per message"
+                    f" (collections of generation 0/1/2: {collector.collections})"
+                )
                 sampler.report(work[0] / n * 1000)
             if profile:
                 report(profile, n, args.top)

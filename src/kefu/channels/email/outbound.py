@@ -13,21 +13,29 @@ Addresses marked as bouncing are left out.
 
 import contextlib
 import datetime as dt
+import email.policy
 import logging
 import secrets
 import smtplib
 import threading
 from collections.abc import Callable, Iterable
-from email.utils import formataddr
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.utils import DNS_NAME
 from django.db import connection, transaction
 from django.db.models import F
 from django.tasks import task
 from django.utils.html import escape
+from django.utils.timezone import get_current_timezone
 
 from kefu.accounts.choices import Role
 from kefu.accounts.models import User
@@ -400,6 +408,63 @@ def compose(outbound: OutboundMessage) -> EmailMultiAlternatives:
     return message
 
 
+# Headers are written with the legacy (compat32) API: the modern one (policy.default, which
+# Django's EmailMessage.message() uses) re-parses every header it is given and cost ~2.5 ms of
+# CPU per acknowledgement, about as much as the ticket's own SQL. The result is the same
+# MIME: RFC 2047 encoded words for non-ASCII subjects, base64 UTF-8 bodies, CRLF lines.
+_WIRE_POLICY = email.policy.compat32.clone(linesep="\r\n")
+_ADDRESS_HEADERS = {"from", "to", "cc", "reply-to", "bcc"}
+
+
+def wire_bytes(message: EmailMessage) -> tuple[str, list[str], bytes] | None:
+    """(envelope sender, recipients, bytes) of a text/HTML email, built cheaply; None when
+    Django's own composition is needed (attachments, other alternatives, non-ASCII
+    addresses, a header with a line break — Django refuses those)."""
+    alternatives = getattr(message, "alternatives", [])
+    if message.attachments or any(m != "text/html" for _c, m in alternatives):
+        return None
+    headers = {str(k): str(v) for k, v in message.extra_headers.items()}
+    addresses = [message.from_email, *message.to, *message.cc, *message.bcc, *message.reply_to]
+    values = [message.subject, *addresses, *headers.values()]
+    if not all(a.isascii() for a in addresses) or any("\n" in v or "\r" in v for v in values):
+        return None
+    if any(name.lower() in _ADDRESS_HEADERS for name in headers):
+        return None
+    charset = message.encoding or settings.DEFAULT_CHARSET
+
+    def part(text: str, subtype: str) -> MIMEText:
+        # As Django's composition (email's set_content): a body ends with a line break.
+        return MIMEText(text if text.endswith("\n") else text + "\n", subtype, charset)
+
+    root: Message = part(str(message.body), "plain")
+    if alternatives:
+        alternative = MIMEMultipart("alternative")
+        alternative.attach(root)
+        for content, _mimetype in alternatives:
+            alternative.attach(part(str(content), "html"))
+        root = alternative
+    subject = str(message.subject)
+    root["Subject"] = subject if subject.isascii() else Header(subject, charset)  # type: ignore[assignment]
+    root["From"] = message.from_email
+    if message.to:
+        root["To"] = ", ".join(message.to)
+    if message.cc:
+        root["Cc"] = ", ".join(message.cc)
+    if message.reply_to:
+        root["Reply-To"] = ", ".join(message.reply_to)
+    names = {name.lower() for name in headers}
+    if "date" not in names:
+        zone = get_current_timezone() if settings.EMAIL_USE_LOCALTIME else dt.UTC
+        root["Date"] = format_datetime(dt.datetime.now(zone))
+    if "message-id" not in names:
+        root["Message-ID"] = make_msgid(domain=DNS_NAME)
+    for name, value in headers.items():
+        root[name] = value
+    data = root.as_bytes(policy=_WIRE_POLICY)
+    sender = parseaddr(message.from_email)[1]
+    return sender, [a for a in (*message.to, *message.cc, *message.bcc) if a], data
+
+
 _mailer = threading.local()
 # Some providers refuse more messages per connection than this (QQ, Exchange): start a new
 # session before reaching it.
@@ -435,7 +500,11 @@ def _deliver(message: EmailMultiAlternatives) -> None:
         _mailer.sent = 0
     try:
         mailer.open()
-        mailer.send_messages([message])
+        wire = wire_bytes(message) if isinstance(mailer, SMTPBackend) else None
+        if wire is not None:
+            mailer.connection.sendmail(*wire)
+        else:
+            mailer.send_messages([message])
         _mailer.sent += 1
     except Exception:
         _quietly_close(mailer)
