@@ -376,11 +376,11 @@ def _process(inbound: InboundMessage, parsed: ParsedEmail, *, force: bool) -> No
         _suspend(inbound, SuspensionCause.RATE_LIMIT)
         return
 
-    person = _person(sender, parsed)
+    person, reachable = _person(sender, parsed)
     with suppress_automatic_mail(inbound.automated) if inbound.automated else _nothing():
         ticket = _thread(inbound, parsed, person)
         if ticket is None:
-            _new_ticket(inbound, parsed, person, address)
+            _new_ticket(inbound, parsed, person, address, reachable=reachable)
         else:
             _reply(inbound, parsed, person, ticket)
     inbound.state = InboundState.PROCESSED
@@ -413,13 +413,17 @@ def _over_rate_limit(inbound: InboundMessage) -> bool:
     return recent >= limit
 
 
-def _person(sender: tuple[str, str], parsed: ParsedEmail) -> User:
+def _person(sender: tuple[str, str], parsed: ParsedEmail) -> tuple[User, bool]:
+    """The sender as a person, and whether their own address (``User.email``) is known not to
+    be bouncing now (True when it is the address they wrote from: it works), which saves the
+    acknowledgement its bouncing check."""
     name, address = sender
+    normalized = normalize_email(address) or ""
     # One query for the person and whether the address was bouncing (the common case: a
     # customer who wrote before and is not bouncing needs nothing else).
     identity = (
         Identity.objects.select_related("user")
-        .filter(type=IdentityType.EMAIL, value=normalize_email(address) or "")
+        .filter(type=IdentityType.EMAIL, value=normalized)
         .first()
     )
     person = identity.user if identity is not None else None
@@ -431,7 +435,7 @@ def _person(sender: tuple[str, str], parsed: ParsedEmail) -> User:
     elif identity is not None and identity.bouncing:
         # They write from it again: it works.
         set_identity_bouncing(type=IdentityType.EMAIL, value=address, bouncing=False)
-    return person
+    return person, bool(normalized) and normalize_email(person.email or "") == normalized
 
 
 def _participant(ticket: Ticket, person: User) -> bool:
@@ -570,6 +574,7 @@ def _new_ticket(
     address: SupportAddress | None,
     *,
     followup_of: Ticket | None = None,
+    reachable: bool = False,
 ) -> None:
     cc = _cc_people(parsed, person.email or inbound.sender)
     data = TicketData(
@@ -602,6 +607,7 @@ def _new_ticket(
             recipient=person,
             answering=parsed.message_id,
             first_comment=inbound.comment.body if inbound.comment else None,
+            reachable=reachable,
         )
 
 

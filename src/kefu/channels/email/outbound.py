@@ -98,7 +98,11 @@ def _bouncing(addresses: Iterable[str]) -> set[str]:
     )
 
 
-def _deliverable(people: Iterable[User], *, exclude: User | None = None) -> list[User]:
+def _deliverable(
+    people: Iterable[User], *, exclude: User | None = None, reachable: bool = False
+) -> list[User]:
+    """The people mail can go to. ``reachable``: the caller knows none of their addresses is
+    bouncing (no query)."""
     seen: dict[str, User] = {}
     for person in people:
         if not person.email or (exclude is not None and person.pk == exclude.pk):
@@ -106,7 +110,7 @@ def _deliverable(people: Iterable[User], *, exclude: User | None = None) -> list
         if not person.is_active or person.suspended:
             continue
         seen.setdefault(person.email, person)
-    bouncing = _bouncing(seen) if seen else set()
+    bouncing = _bouncing(seen) if seen and not reachable else set()
     return [p for email, p in seen.items() if email not in bouncing]
 
 
@@ -302,12 +306,13 @@ def _notify(
     kind: str,
     thread: tuple[str, list[str]] | None = None,
     latest_public_comment: str | None = None,
+    reachable: bool = False,
 ) -> list[OutboundMessage]:
     check_template(subject_template, field="subject_template")
     check_template(body_template, field="body_template")
     sent: list[OutboundMessage] = []
     address = support_address_of(ticket)
-    for person in _deliverable(recipients):
+    for person in _deliverable(recipients, reachable=reachable):
         context = ticket_context(
             ticket,
             recipient=person,
@@ -349,12 +354,18 @@ def _expected(ticket: Ticket, person: User) -> str:
 
 
 def queue_acknowledgement(
-    *, ticket: Ticket, recipient: User, answering: str = "", first_comment: str | None = None
+    *,
+    ticket: Ticket,
+    recipient: User,
+    answering: str = "",
+    first_comment: str | None = None,
+    reachable: bool = False,
 ) -> OutboundMessage | None:
     """The automatic "we received your request #123" reply to a new emailed ticket.
 
     ``answering`` (the Message-ID of the message that opened the ticket) and ``first_comment``
-    (its text), when the caller has them, save reading the ticket's thread back."""
+    (its text), when the caller has them, save reading the ticket's thread back;
+    ``reachable``: the recipient's address just wrote to us (it is not bouncing)."""
     from .rendering import template_for
 
     if not config.current().settings.acknowledge_new_tickets:
@@ -371,6 +382,7 @@ def queue_acknowledgement(
         # A new ticket's thread is the one message that opened it.
         thread=(answering, [answering]) if answering else None,
         latest_public_comment=first_comment,
+        reachable=reachable,
     )
     return messages[0] if messages else None
 
