@@ -512,9 +512,9 @@ def _deliver(message: EmailMultiAlternatives) -> None:
         _mailer.sent = 0
     try:
         mailer.open()
-        wire = wire_bytes(message) if isinstance(mailer, SMTPBackend) else None
-        if wire is not None:
-            mailer.connection.sendmail(*wire)
+        session = mailer.connection if isinstance(mailer, SMTPBackend) else None
+        if session is not None and (wire := wire_bytes(message)) is not None:
+            session.sendmail(*wire)
         else:
             mailer.send_messages([message])
         _mailer.sent += 1
