@@ -118,3 +118,13 @@ def test_send_due_sends_only_what_is_due_and_not_claimed_by_another(
     assert states == {first.pk: "sending", second.pk: "retrying", third.pk: "sent"}
     assert OutboundMessage.objects.get(pk=third.pk).attempts == 1
     assert send_due(limit=20) == 0
+
+
+def test_an_idle_pump_only_looks_and_takes_no_write_lock(
+    personas, support_address, database_queue, django_assert_num_queries
+):
+    # when nothing waits, a round is two plain reads: no claim (a write transaction, on SQLite
+    # the database's write lock) four times a second per worker
+    with django_assert_num_queries(2) as captured:
+        assert pump.drain() == 0
+    assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in captured.captured_queries)

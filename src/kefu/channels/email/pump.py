@@ -63,15 +63,30 @@ def takes(size: int) -> bool:
 def drain(*, limit: int = BATCH, stopping: Callable[[], bool] = lambda: False) -> int:
     """One round: process up to ``limit`` waiting messages, then send up to ``limit`` due
     emails; return how many of both."""
+    from kefu.core import clock
+
+    from .choices import InboundState, OutboundState
     from .inbound import process_next
+    from .models import InboundMessage, OutboundMessage
     from .outbound import send_due
 
+    # Look before claiming: a claim is a write transaction (on SQLite it takes the database's
+    # write lock), which an idle pump polling four times a second must not take for nothing.
     worked = 0
-    for _ in range(limit):
-        if stopping() or process_next(max_bytes=INLINE_MAX_BYTES) is None:
-            break
-        worked += 1
-    if not stopping():
+    if InboundMessage.objects.filter(
+        state=InboundState.RECEIVED, size__lte=INLINE_MAX_BYTES
+    ).exists():
+        for _ in range(limit):
+            if stopping() or process_next(max_bytes=INLINE_MAX_BYTES) is None:
+                break
+            worked += 1
+    if not stopping() and (
+        worked
+        or OutboundMessage.objects.filter(
+            state__in=[OutboundState.PENDING, OutboundState.RETRYING],
+            next_attempt_at__lte=clock.now(),
+        ).exists()
+    ):
         worked += send_due(limit=limit)
     return worked
 
