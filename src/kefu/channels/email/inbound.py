@@ -1,9 +1,11 @@
 """Inbound mail: store the raw bytes first, then process them into a ticket or a comment.
 
 ``store_inbound`` commits the bytes (one row per support address the message was for) and
-schedules ``process_inbound`` after the commit. Processing is idempotent: it claims the row
-(``state == received``) under a row lock, and a failure rolls everything back and quarantines
-the row with the error — the next message is not held up. ``retry_inbound`` tries again.
+leaves them to the workers' mail pumps (``pump.py``: ``process_next``), or — a big message,
+or another task backend — schedules ``process_inbound`` as a task. Processing is idempotent:
+it claims the row (``state == received``) under a row lock in the transaction that processes
+it, and a failure rolls everything back and quarantines the row with the error — the next
+message is not held up. ``retry_inbound`` tries again.
 
 Threading (first match wins):
 1. the per-ticket reply address the message was sent to (``support+t123-…@``, signed);
@@ -174,7 +176,7 @@ def _insert(rows: list[InboundMessage], *, careful: bool) -> list[InboundMessage
         if row.state != InboundState.RECEIVED:
             continue
         if pump.takes(row.size):
-            # A worker's mail pump takes it from the table (docs/email.md, "How mail flows"):
+            # A worker's mail pump takes it from the table (docs/email.md, "How it works"):
             # no task row; a pump in this process is woken after the commit.
             transaction.on_commit(pump.wake)
         else:
