@@ -8,10 +8,14 @@ mailboxes drained in parallel. Not a test: it prints figures for bench/RESULTS.m
 
 (a) SMTP: ``--messages`` messages (each from its own sender, so each opens a ticket and gets an
 acknowledgement) sent by 4 smtplib clients to the in-process receiver; processing runs in
-``--workers`` task-worker threads over the database queue, as in ``kefu run``. Figures: the
-receiver's acceptance rate (250 answers/s), the end-to-end rate (SMTP receipt → ticket) and
-the process's CPU time per message (everything runs in this process; steadier than the rates
-on a shared machine).
+``--workers`` task-worker threads over the database queue (and the mail pump), as in
+``kefu run``. Figures: the receiver's acceptance rate (250 answers/s), the end-to-end rate
+(SMTP receipt → ticket) and the process's CPU time per message (everything runs in this
+process; steadier than the rates on a shared machine).
+With ``--processes N`` the receiver is a ``kefu smtpd`` process and processing runs in N
+``kefu worker`` processes (N cores: one process's Python runs on one core at a time), as a
+deployment runs them; the CPU figure is then theirs (read from /proc), plus PostgreSQL's
+backends for this database, and this process's own (the clients, the sink) is shown apart.
 (b) A ``--big-mb`` message sent first, small ones right behind it: how long the small ones wait
 (``--big-mb 0`` skips it).
 (c) IMAP: ``--mailboxes`` Dovecot mailboxes with ``--per-mailbox`` messages each, fetched by one
@@ -22,8 +26,10 @@ import argparse
 import os
 import platform
 import shutil
+import signal
 import smtplib
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -40,6 +46,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database-url", help="default: SQLite; postgres:// is dropped first")
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2, help="task worker threads")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="N > 0: a `kefu smtpd` process and N `kefu worker` processes instead of threads",
+    )
     parser.add_argument("--big-mb", type=int, default=20, help="0: skip the big-message part")
     parser.add_argument("--mailboxes", type=int, default=10)
     parser.add_argument("--per-mailbox", type=int, default=1000)
@@ -145,7 +157,86 @@ def wait_processed(count: int, *, timeout: float = 1800) -> float:
     raise SystemExit(f"not processed within {timeout}s")
 
 
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pg_backend_cpu(dbname: str) -> float:
+    """CPU seconds of the PostgreSQL backends serving ``dbname`` (their process titles name
+    it); backends that ended are not counted (Kefu's connections live 60 s)."""
+    total = 0.0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if cmdline.startswith(b"postgres:") and f" {dbname} ".encode() in cmdline:
+                total += proc_cpu(int(pid))
+        except OSError:
+            continue
+    return total
+
+
+class Processes:
+    """``kefu smtpd`` + N ``kefu worker`` processes on the bench's database."""
+
+    def __init__(self, count: int, port: int) -> None:
+        env = dict(os.environ)
+        # This checkout's code (or an A/B pair's export given as PYTHONPATH) in the children.
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (os.environ.get("PYTHONPATH"), str(ROOT / "src")) if p
+        )
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        kefu = [sys.executable, "-m", "kefu.cli"]
+        self.children = [
+            self._start([*kefu, "smtpd", "--listen", f"127.0.0.1:{port}"], env, "listening")
+        ]
+        for n in range(count):
+            scheduler = [] if n == 0 else ["--no-scheduler"]
+            self.children.append(self._start([*kefu, "worker", *scheduler], env, "running"))
+
+    @staticmethod
+    def _start(command: list[str], env: dict[str, str], ready: str) -> "subprocess.Popen[bytes]":
+        process = subprocess.Popen(  # noqa: S603 - our own command
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        assert process.stdout is not None
+        while ready not in (line := process.stdout.readline().decode()):
+            if not line and process.poll() is not None:
+                raise SystemExit(f"{command[3]} did not start")
+        # Keep reading its output, so a chatty child never blocks on a full pipe.
+        threading.Thread(target=process.stdout.read, daemon=True).start()
+        return process
+
+    def cpu(self) -> float:
+        return sum(proc_cpu(child.pid) for child in self.children)
+
+    def stop(self) -> None:
+        for child in self.children:
+            child.send_signal(signal.SIGTERM)
+        for child in self.children:
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def wait_sent(count: int, *, timeout: float = 1800) -> float:
+    from kefu.channels.email.models import OutboundMessage
+
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if OutboundMessage.objects.filter(state="sent").count() >= count:
+            return time.perf_counter()
+        time.sleep(0.05)
+    raise SystemExit(f"not sent within {timeout}s")
+
+
 def bench_smtp(args: argparse.Namespace) -> None:
+    from django.db import connection
+
     from kefu.channels.email.actions import create_support_address, update_email_settings
     from kefu.channels.email.models import InboundMessage
     from kefu.channels.email.smtpd import Receiver
@@ -155,33 +246,62 @@ def bench_smtp(args: argparse.Namespace) -> None:
     create_support_address(email="support@kefu.bench")
     update_email_settings(sender_rate_limit=0)
     port = args.smtp_port or free_port()
-    receiver = Receiver(host="127.0.0.1", port=port)
-    receiver.start()
-    background = Background(worker_threads=args.workers, scheduler=False)
-    background.start()
+    dbname = connection.settings_dict["NAME"] if connection.vendor == "postgresql" else ""
+    processes: Processes | None = None
+    if args.processes:
+        processes = Processes(args.processes, port)
+        stop = processes.stop
+    else:
+        receiver = Receiver(host="127.0.0.1", port=port)
+        receiver.start()
+        background = Background(worker_threads=args.workers, scheduler=False)
+        background.start()
+
+        def stop() -> None:
+            background.stop()
+            receiver.stop()
+
     try:
         # (a) ingest
         raws = [message(n) for n in range(args.messages)]
         cpu_started = time.process_time()
+        children_started = processes.cpu() if processes else 0.0
+        db_started = pg_backend_cpu(dbname) if dbname else 0.0
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=4) as pool:
             latencies = list(pool.map(lambda raw: send(port, raw), raws))
         accepted = time.perf_counter()
         done = wait_processed(args.messages)
-        # Everything runs in this process (receiver, smtplib clients, workers, the sink): its
-        # CPU time per message, which a loaded machine changes much less than the rates.
-        cpu = (time.process_time() - cpu_started) / args.messages * 1000
+        sent = wait_sent(args.messages)
+        own = (time.process_time() - cpu_started) / args.messages * 1000
+        children = ((processes.cpu() - children_started) if processes else 0.0) / args.messages
+        db = ((pg_backend_cpu(dbname) - db_started) if dbname else 0.0) / args.messages
         assert Ticket.objects.count() == args.messages
-        print(f"SMTP ingest, {args.messages} messages, 4 clients, {args.workers} worker threads:")
+        where = (
+            f"a `kefu smtpd` process, {args.processes} `kefu worker` processes"
+            if processes
+            else f"{args.workers} worker threads + the mail pump in this process"
+        )
+        print(f"SMTP ingest, {args.messages} messages, 4 clients, {where}:")
         print(
             f"  accepted (250 after commit): {args.messages / (accepted - started):7.1f} msg/s"
             f"  (p50 {sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms per message)"
         )
         print(
             f"  end to end (SMTP -> ticket):  {args.messages / (done - started):7.1f} msg/s"
-            f"  ({done - started:.1f} s)"
+            f"  ({done - started:.1f} s; acknowledgements all sent at {sent - started:.1f} s)"
         )
-        print(f"  CPU time of the process:       {cpu:7.1f} ms per message (load {_load()})")
+        if processes:
+            print(
+                f"  CPU per message: receiver + workers {children * 1000:.1f} ms"
+                f" + database server {db * 1000:.1f} ms = {(children + db) * 1000:.1f} ms"
+                f"  (this process: clients, sink, polling {own:.1f} ms; load {_load()})"
+            )
+        else:
+            print(
+                f"  CPU time of the process:       {own:7.1f} ms per message"
+                f" + database server {db * 1000:.1f} ms (load {_load()})"
+            )
         if args.big_mb <= 0:
             return
 
@@ -226,8 +346,7 @@ def bench_smtp(args: argparse.Namespace) -> None:
             f" {all_done:.2f} s"
         )
     finally:
-        background.stop()
-        receiver.stop()
+        stop()
 
 
 def bench_imap(args: argparse.Namespace) -> None:

@@ -235,18 +235,27 @@ class Background:
         # Another backend (the immediate one, say) runs tasks itself: no queue to work.
         count = worker_threads if self.uses_database_queue else 0
         self.workers = [TaskWorkerThread(number=n + 1) for n in range(count)]
+        # Mail is taken from its tables by a pump beside the task workers (no task per message,
+        # kefu.channels.email.pump); one per process: the GIL lets a process use one core.
+        from kefu.channels.email.pump import MailPump
+
+        self.pump = MailPump() if count else None
         self.scheduler = SchedulerThread(interval=SCHEDULER_INTERVAL) if scheduler else None
 
     def describe(self) -> str:
         parts = [f"{len(self.workers)} task worker thread{'s' if len(self.workers) != 1 else ''}"]
         if not self.uses_database_queue:
             parts[0] += " (the tasks backend runs tasks itself)"
+        if self.pump:
+            parts.append("mail pump on")
         parts.append("scheduler on" if self.scheduler else "scheduler off")
         return ", ".join(parts)
 
     def start(self) -> None:
         for thread in self.workers:
             thread.start()
+        if self.pump:
+            self.pump.start()
         if self.scheduler:
             self.scheduler.start()
 
@@ -258,8 +267,10 @@ class Background:
             self.scheduler.stop()
         for worker in self.workers:
             worker.stop()
+        if self.pump:
+            self.pump.stop()
         deadline = time.monotonic() + timeout
-        threads: list[threading.Thread] = [*self.workers]
+        threads: list[threading.Thread] = [*self.workers, *([self.pump] if self.pump else [])]
         if self.scheduler:
             threads.append(self.scheduler)
         for thread in threads:

@@ -337,3 +337,72 @@ def test_emails_share_one_smtp_session_and_a_closed_one_is_reopened(
         assert OutboundMessage.objects.get(ticket=inbound.ticket).state == "sent"
     finally:
         controller.stop()
+
+
+def _read(raw: bytes):  # type: ignore[no-untyped-def]
+    import email
+    from email import policy
+
+    message = email.message_from_bytes(raw, policy=policy.default)
+    headers = {
+        name: str(message[name])
+        for name in ("Subject", "From", "To", "Cc", "Reply-To", "Message-ID", "In-Reply-To",
+                     "References", "Auto-Submitted", "X-Kefu-Ticket-Id", "Content-Type")
+    }  # fmt: skip
+    headers["Content-Type"] = headers["Content-Type"].split(";")[0]
+    bodies = [part.get_content() for part in message.walk() if not part.is_multipart()]
+    return headers, bodies
+
+
+def test_emails_are_composed_cheaply_and_read_as_djangos_composition():
+    from django.core.mail import EmailMultiAlternatives
+
+    from kefu.channels.email.outbound import wire_bytes
+
+    # given a Chinese acknowledgement-like email with CCs, thread headers and an HTML part
+    message = EmailMultiAlternatives(
+        subject="[#12] 我们已收到您的请求：打印机又坏了 " + "很长的主题" * 12,
+        body="王小明，您好：\n\n感谢您的来信。\n",
+        from_email="=?utf-8?b?5a6i5pyN?= <support@kefu.test>",
+        to=["bob@acme.test"],
+        cc=["carol@globex.test", "dora@acme.test"],
+        reply_to=["support+t12-abc@kefu.test"],
+        headers={
+            "Message-ID": "<kefu.12.abc@kefu.test>",
+            "In-Reply-To": "<m1@acme.test>",
+            "References": " ".join(f"<m{n}@acme.test>" for n in range(20)),
+            "Auto-Submitted": "auto-replied",
+            "X-Kefu-Ticket-Id": "12",
+        },
+    )
+    message.attach_alternative("<p>王小明，您好：</p><p>感谢您的来信。</p>", "text/html")
+
+    # when it is composed for the wire
+    wire = wire_bytes(message)
+
+    # then the envelope is the addresses, and a reader sees what Django would have written
+    assert wire is not None
+    sender, recipients, raw = wire
+    assert sender == "support@kefu.test"
+    assert recipients == ["bob@acme.test", "carol@globex.test", "dora@acme.test"]
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    assert _read(raw) == _read(message.message().as_bytes())
+
+
+def test_emails_with_attachments_or_odd_addresses_are_left_to_django():
+    from django.core.mail import EmailMultiAlternatives
+
+    from kefu.channels.email.outbound import wire_bytes
+
+    with_file = EmailMultiAlternatives(
+        subject="s", body="b", from_email="a@kefu.test", to=["b@x.test"]
+    )
+    with_file.attach("说明.txt", b"hello", "text/plain")
+    assert wire_bytes(with_file) is None
+    idn = EmailMultiAlternatives(subject="s", body="b", from_email="a@kefu.test", to=["b@例子.cn"])
+    assert wire_bytes(idn) is None
+    injected = EmailMultiAlternatives(
+        subject="s\r\nBcc: x@evil.test", body="b", from_email="a@kefu.test", to=["b@x.test"]
+    )
+    assert wire_bytes(injected) is None

@@ -174,6 +174,26 @@ def test_a_bounce_marks_the_address_and_notes_the_ticket(
     assert not Identity.objects.get(value="bob@acme.test").bouncing
 
 
+def test_no_acknowledgement_goes_to_a_bouncing_address_of_a_sender_who_wrote_from_another(
+    personas, deliver, outbox
+):
+    from kefu.crm.actions import add_identity, set_identity_bouncing
+
+    # given Bob's own address bounces, and he writes from his second address
+    add_identity(user=personas.bob, type="email", value="bob@home.test")
+    set_identity_bouncing(type="email", value="bob@acme.test", bouncing=True)
+
+    inbound = deliver(raw_mail(sender="Bob <bob@home.test>", subject="From home"))
+
+    # then his ticket is opened, but the acknowledgement (to bob@acme.test) is not sent
+    assert inbound.ticket.requester == personas.bob
+    assert OutboundMessage.objects.filter(ticket=inbound.ticket).count() == 0
+    assert outbox.messages == []
+    # while an address that just wrote to us is taken as working without asking
+    deliver(raw_mail(sender="Bob <bob@acme.test>", subject="From work"))
+    assert [to for _f, to, _raw in outbox.messages] == [["bob@acme.test"]]
+
+
 # --- Quarantine ------------------------------------------------------------------------------
 
 

@@ -112,3 +112,30 @@ def test_kefu_run_starts_the_receiver_only_when_kefu_smtp_listen_is_set(smtp_per
     finally:
         receiver.stop()
     assert Ticket.objects.get().subject == "via kefu run"
+
+
+def test_a_support_address_is_checked_once_per_few_seconds_an_unknown_one_every_time(
+    smtp_personas, receiver, monkeypatch
+):
+    from kefu.channels.email import actions, smtpd
+
+    checked: list[str] = []
+    real = smtpd.is_support_address
+
+    def counting(address: str) -> bool:
+        checked.append(address)
+        return real(address)
+
+    monkeypatch.setattr(smtpd, "is_support_address", counting)
+    # a known recipient: the first message asks, the next ones within the window do not
+    send(receiver, raw_mail(subject="one"))
+    send(receiver, raw_mail(subject="two"))
+    assert checked == [SUPPORT]
+    # an unknown one is asked about every time, so an address added since works at once
+    for _ in range(2):
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            send(receiver, raw_mail(), to="sales@kefu.test")
+    actions.create_support_address(email="sales@kefu.test")
+    send(receiver, raw_mail(subject="three"), to="sales@kefu.test")
+    assert checked == [SUPPORT, "sales@kefu.test", "sales@kefu.test", "sales@kefu.test"]
+    assert Ticket.objects.count() == 3

@@ -1,9 +1,11 @@
 """Inbound mail: store the raw bytes first, then process them into a ticket or a comment.
 
 ``store_inbound`` commits the bytes (one row per support address the message was for) and
-schedules ``process_inbound`` after the commit. Processing is idempotent: it claims the row
-(``state == received``) under a row lock, and a failure rolls everything back and quarantines
-the row with the error — the next message is not held up. ``retry_inbound`` tries again.
+leaves them to the workers' mail pumps (``pump.py``: ``process_next``), or — a big message,
+or another task backend — schedules ``process_inbound`` as a task. Processing is idempotent:
+it claims the row (``state == received``) under a row lock in the transaction that processes
+it, and a failure rolls everything back and quarantines the row with the error — the next
+message is not held up. ``retry_inbound`` tries again.
 
 Threading (first match wins):
 1. the per-ticket reply address the message was sent to (``support+t123-…@``, signed);
@@ -50,7 +52,7 @@ from kefu.tickets.actions import (
 from kefu.tickets.choices import Channel, Status
 from kefu.tickets.models import Attachment, Ticket
 
-from . import config
+from . import config, pump
 from .addresses import find_support_address, is_support_address, ticket_id_from_reply_address
 from .choices import InboundState, SuspensionCause
 from .folding import fold_html, fold_text
@@ -117,46 +119,70 @@ def store_inbound(
     digest = hashlib.sha256(raw).hexdigest()
     message_id = _header_message_id(raw)
     message_key = key_of(message_id) if message_id else digest
-    oversized = len(raw) > max_email_bytes()
-    rows: list[InboundMessage] = []
-    created: list[int] = []
-    with transaction.atomic():
-        for recipient in dict.fromkeys(r.strip().lower() for r in recipients if r.strip()):
-            # Insert first: the unique constraint, not a SELECT before every INSERT, recognises
-            # a second delivery (rare), so the common case costs one statement.
-            row = InboundMessage(
-                recipient=recipient,
-                message_id=message_id,
-                message_key=message_key,
-                sha256=digest,
-                size=len(raw),
-                raw=raw,
-                envelope_from=envelope_from[:255],
-                source=source,
-                mailbox=mailbox,
-                received_at=clock.now(),
+    targets = list(dict.fromkeys(r.strip().lower() for r in recipients if r.strip()))
+    rows = [
+        InboundMessage(
+            recipient=recipient,
+            message_id=message_id,
+            message_key=message_key,
+            sha256=digest,
+            size=len(raw),
+            raw=raw,
+            envelope_from=envelope_from[:255],
+            source=source,
+            mailbox=mailbox,
+            received_at=clock.now(),
+        )
+        for recipient in targets
+    ]
+    if len(raw) > max_email_bytes():
+        for row in rows:
+            row.state = InboundState.QUARANTINED
+            row.error = (
+                f"The message is {len(raw) / 1048576:.1f} MB, larger than "
+                f"KEFU_MAX_EMAIL_MB={settings.MAX_EMAIL_MB}; retry it to process it anyway."
             )
-            if oversized:
-                row.state = InboundState.QUARANTINED
-                row.error = (
-                    f"The message is {len(raw) / 1048576:.1f} MB, larger than "
-                    f"KEFU_MAX_EMAIL_MB={settings.MAX_EMAIL_MB}; retry it to process it anyway."
-                )
+    try:
+        # The common case, a first delivery: the rows in one transaction, no savepoints.
+        with transaction.atomic():
+            _insert(rows, careful=False)
+    except IntegrityError:
+        # Delivered before (or concurrently a moment ago): the unique constraint, not a SELECT
+        # before every INSERT, recognises it. Again, one savepoint per recipient.
+        for row in rows:
+            row.pk = None
+        with transaction.atomic():
+            rows = _insert(rows, careful=True)
+    return rows
+
+
+def _insert(rows: list[InboundMessage], *, careful: bool) -> list[InboundMessage]:
+    """Insert the rows (``careful``: each in a savepoint, an existing one is read instead) and
+    have the new ones processed; the rows as stored."""
+    stored: list[InboundMessage] = []
+    for row in rows:
+        if not careful:
+            row.save(force_insert=True)
+        else:
             try:
                 with transaction.atomic():
                     row.save(force_insert=True)
-            except IntegrityError:  # delivered before (or concurrently a moment ago)
-                rows.append(
-                    InboundMessage.objects.get(recipient=recipient, message_key=message_key)
+            except IntegrityError:
+                stored.append(
+                    InboundMessage.objects.get(recipient=row.recipient, message_key=row.message_key)
                 )
                 continue
-            rows.append(row)
-            if not oversized:
-                created.append(row.pk)
-        for pk in created:
+        stored.append(row)
+        if row.state != InboundState.RECEIVED:
+            continue
+        if pump.takes(row.size):
+            # A worker's mail pump takes it from the table (docs/email.md, "How it works"):
+            # no task row; a pump in this process is woken after the commit.
+            transaction.on_commit(pump.wake)
+        else:
             # With the database task queue: committed together with the message (one commit).
-            enqueue_with_commit(process_inbound_task, pk)
-    return rows
+            enqueue_with_commit(process_inbound_task, row.pk)
+    return stored
 
 
 # --- Processing -------------------------------------------------------------------------------
@@ -222,31 +248,81 @@ def process_inbound(inbound_id: int, *, force: bool = False) -> str:
                     .first()
                     or "missing"
                 )
-            inbound.attempts += 1
-            if inbound.suspension_cause == RECOVERING:  # an admin let it through
-                force, inbound.suspension_cause = True, ""
             if parsed is None:  # it became "received" again after the read (a retry)
                 parsed = parse_email(bytes(InboundMessage.objects.get(pk=inbound_id).raw))
-            _process(inbound, parsed, force=force)
-            inbound.processed_at = clock.now()
-            # Not the raw bytes: they were written once, when the message arrived.
-            inbound.save(update_fields=PROCESSED_FIELDS)
-            return inbound.state
+            return _process_claimed(inbound, parsed, force=force)
     except OperationalError as exc:
-        # The database, not the message (locked, connection lost): it stays received and the
-        # sweeper (``process_pending``) tries again, instead of quarantining a good message.
-        log.warning("inbound email %s left for a retry: %s", inbound_id, exc)
-        return InboundState.RECEIVED
+        return _left_for_retry(inbound_id, exc)
     except Exception as exc:
-        reason = _describe(exc)
-        log.warning("inbound email %s quarantined: %s", inbound_id, reason)
-        InboundMessage.objects.filter(pk=inbound_id, state=InboundState.RECEIVED).update(
-            state=InboundState.QUARANTINED,
-            error=reason[:10000],
-            processed_at=clock.now(),
-            attempts=F("attempts") + 1,
-        )
-        return InboundState.QUARANTINED
+        return _quarantine(inbound_id, exc)
+
+
+def process_next(*, max_bytes: int) -> tuple[int, str] | None:
+    """Claim the oldest waiting message of at most ``max_bytes`` and process it, as
+    ``process_inbound`` does; return (its id, its new state), or None when none waits.
+
+    The claim is the row itself, inside the processing transaction: on PostgreSQL the first
+    waiting row nobody else has locked (``SKIP LOCKED``: two workers take two messages); on
+    SQLite the transaction holds the database's write lock from its start, so nobody else
+    can take the same row before this one commits. A crash rolls everything back and the
+    message is still ``received``: processed again, exactly once. The bytes are read and
+    parsed inside the transaction, so ``max_bytes`` keeps big messages out (they go through
+    ``process_inbound``, which parses before it locks).
+    """
+    inbound_id: int | None = None
+    try:
+        with config.snapshot(), transaction.atomic():
+            inbound = (
+                InboundMessage.objects.select_for_update(skip_locked=True)
+                .filter(state=InboundState.RECEIVED, size__lte=max_bytes)
+                .order_by("received_at", "id")
+                .first()
+            )
+            if inbound is None:
+                return None
+            inbound_id = inbound.pk
+            parsed = parse_email(bytes(inbound.raw))
+            inbound.raw = b""  # not kept in memory while processing; never saved (see below)
+            return inbound_id, _process_claimed(inbound, parsed, force=False)
+    except OperationalError as exc:
+        if inbound_id is None:
+            raise
+        return inbound_id, _left_for_retry(inbound_id, exc)
+    except Exception as exc:
+        if inbound_id is None:
+            raise
+        return inbound_id, _quarantine(inbound_id, exc)
+
+
+def _process_claimed(inbound: InboundMessage, parsed: ParsedEmail, *, force: bool) -> str:
+    """Process a row claimed in the current transaction; save its outcome."""
+    inbound.attempts += 1
+    if inbound.suspension_cause == RECOVERING:  # an admin let it through
+        force, inbound.suspension_cause = True, ""
+    _process(inbound, parsed, force=force)
+    inbound.processed_at = clock.now()
+    # Not the raw bytes: they were written once, when the message arrived.
+    inbound.save(update_fields=PROCESSED_FIELDS)
+    return inbound.state
+
+
+def _left_for_retry(inbound_id: int, exc: OperationalError) -> str:
+    # The database, not the message (locked, connection lost): it stays received and the
+    # sweeper (``process_pending``) tries again, instead of quarantining a good message.
+    log.warning("inbound email %s left for a retry: %s", inbound_id, exc)
+    return InboundState.RECEIVED
+
+
+def _quarantine(inbound_id: int, exc: Exception) -> str:
+    reason = _describe(exc)
+    log.warning("inbound email %s quarantined: %s", inbound_id, reason)
+    InboundMessage.objects.filter(pk=inbound_id, state=InboundState.RECEIVED).update(
+        state=InboundState.QUARANTINED,
+        error=reason[:10000],
+        processed_at=clock.now(),
+        attempts=F("attempts") + 1,
+    )
+    return InboundState.QUARANTINED
 
 
 def _describe(exc: Exception) -> str:
@@ -302,11 +378,11 @@ def _process(inbound: InboundMessage, parsed: ParsedEmail, *, force: bool) -> No
         _suspend(inbound, SuspensionCause.RATE_LIMIT)
         return
 
-    person = _person(sender, parsed)
+    person, reachable = _person(sender, parsed)
     with suppress_automatic_mail(inbound.automated) if inbound.automated else _nothing():
         ticket = _thread(inbound, parsed, person)
         if ticket is None:
-            _new_ticket(inbound, parsed, person, address)
+            _new_ticket(inbound, parsed, person, address, reachable=reachable)
         else:
             _reply(inbound, parsed, person, ticket)
     inbound.state = InboundState.PROCESSED
@@ -339,13 +415,17 @@ def _over_rate_limit(inbound: InboundMessage) -> bool:
     return recent >= limit
 
 
-def _person(sender: tuple[str, str], parsed: ParsedEmail) -> User:
+def _person(sender: tuple[str, str], parsed: ParsedEmail) -> tuple[User, bool]:
+    """The sender as a person, and whether their own address (``User.email``) is known not to
+    be bouncing now (True when it is the address they wrote from: it works), which saves the
+    acknowledgement its bouncing check."""
     name, address = sender
+    normalized = normalize_email(address) or ""
     # One query for the person and whether the address was bouncing (the common case: a
     # customer who wrote before and is not bouncing needs nothing else).
     identity = (
         Identity.objects.select_related("user")
-        .filter(type=IdentityType.EMAIL, value=normalize_email(address) or "")
+        .filter(type=IdentityType.EMAIL, value=normalized)
         .first()
     )
     person = identity.user if identity is not None else None
@@ -357,7 +437,7 @@ def _person(sender: tuple[str, str], parsed: ParsedEmail) -> User:
     elif identity is not None and identity.bouncing:
         # They write from it again: it works.
         set_identity_bouncing(type=IdentityType.EMAIL, value=address, bouncing=False)
-    return person
+    return person, bool(normalized) and normalize_email(person.email or "") == normalized
 
 
 def _participant(ticket: Ticket, person: User) -> bool:
@@ -496,6 +576,7 @@ def _new_ticket(
     address: SupportAddress | None,
     *,
     followup_of: Ticket | None = None,
+    reachable: bool = False,
 ) -> None:
     cc = _cc_people(parsed, person.email or inbound.sender)
     data = TicketData(
@@ -528,6 +609,7 @@ def _new_ticket(
             recipient=person,
             answering=parsed.message_id,
             first_comment=inbound.comment.body if inbound.comment else None,
+            reachable=reachable,
         )
 
 

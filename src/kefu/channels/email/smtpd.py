@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -38,12 +39,20 @@ def hard_limit_bytes() -> int:
     return 2 * settings.MAX_EMAIL_MB * 1024 * 1024
 
 
+# How long an address found to be a support address is taken as one without asking again
+# (each check reads the configuration's fingerprint: one statement per RCPT otherwise). An
+# address an admin removes is still accepted that long; it is then processed as mail to the
+# default address. An unknown address is always checked again (a new one works at once).
+KNOWN_FOR_SECONDS = 5.0
+
+
 class KefuHandler:
     """aiosmtpd handler: database work runs in a small thread pool, off the event loop."""
 
     def __init__(self, *, threads: int = 4) -> None:
         self.threads = threads
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kefu-smtp")
+        self._known: dict[str, float] = {}  # address -> until (time.monotonic())
 
     def close(self) -> None:
         """Close the worker threads' database connections, then the pool. Each thread keeps
@@ -73,13 +82,18 @@ class KefuHandler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
-        try:
-            known = await self._run(is_support_address, address)
-        except Exception:
-            log.exception("cannot check recipient %s", address)
-            return "451 4.3.0 Temporary failure; try again later"
-        if not known:
-            return f"550 5.1.1 <{address}>: no such mailbox here"
+        key = address.strip().lower()
+        if self._known.get(key, 0.0) < time.monotonic():
+            try:
+                known = await self._run(is_support_address, address)
+            except Exception:
+                log.exception("cannot check recipient %s", address)
+                return "451 4.3.0 Temporary failure; try again later"
+            if not known:
+                return f"550 5.1.1 <{address}>: no such mailbox here"
+            if len(self._known) > 10000:  # plus-addresses are many: keep it bounded
+                self._known.clear()
+            self._known[key] = time.monotonic() + KNOWN_FOR_SECONDS
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
