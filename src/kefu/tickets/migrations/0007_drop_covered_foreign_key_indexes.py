@@ -9,7 +9,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
 # (table, column, index name as Django made it)
 COVERED = [
     ("tickets_audit", "ticket_id", "tickets_audit_ticket_id_9637d186"),
