@@ -83,7 +83,7 @@ def _load_policy(
     return _Policy(info=info, conditions=conditions)
 
 
-def _policies() -> list[_Policy]:
+def _policies(rows: list[tuple[Any, ...]] | None = None) -> list[_Policy]:
     import json
 
     return [
@@ -96,7 +96,9 @@ def _policies() -> list[_Policy]:
             json.dumps(filter_, sort_keys=True),
             json.dumps(metrics, sort_keys=True),
         )
-        for pk, title, description, warning, filter_, metrics in fastread.policies()
+        for pk, title, description, warning, filter_, metrics in (
+            fastread.policies() if rows is None else rows
+        )
     ]
 
 
@@ -276,6 +278,7 @@ def reevaluate_tickets(
     progress: Any = None,
     ticket_metrics: bool = True,
     only: Q | None = None,
+    id_range: tuple[int, int] | None = None,
 ) -> int:
     """Evaluate every (open) ticket again, in batches of one transaction each; after a policy
     or schedule change, and for ``kefu sla rebuild``. ``progress(done, total)`` is called
@@ -284,31 +287,43 @@ def reevaluate_tickets(
     Each batch is read in six queries whatever its size (``evaluate_tickets``) and written
     with bulk inserts/updates of what changed. ``ticket_metrics=False`` leaves the ticket
     metrics alone: they depend on the history and the schedule, not on policies, so the
-    re-evaluation after a policy change skips them. ``only``: a filter on the tickets (the
-    ones a policy change can affect, ``policies.tickets_affected_by``)."""
-    tickets = Ticket.objects.filter(deleted_at__isnull=True)
-    if open_only:
-        tickets = tickets.exclude(status__in=("solved", "closed"))
-    if only is not None:
-        tickets = tickets.filter(only)
-    ids = list(tickets.order_by("pk").values_list("pk", flat=True))
+    re-evaluation after a policy change skips them; its batches are judged *outside* the write
+    transaction (``plan_rejudge``) and written by ``write_rejudged``, which re-checks each
+    ticket under the write lock, so two processes can share the work (``tasks.py``).
+    ``only``: a filter on the tickets (the ones a policy change can affect,
+    ``policies.tickets_affected_by``); ``id_range``: the first and last ticket id to take
+    (a chunk of a run split over workers)."""
+    ids = ticket_ids_to_reevaluate(open_only=open_only, only=only, id_range=id_range)
     done = 0
     now = clock.now()
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
-        with transaction.atomic():
-            rest = chunk
-            if not ticket_metrics:
-                # Only policies (or schedules) changed: judge the stored instances against
-                # the new targets where the fingerprint allows it, replay the rest.
-                rest = rejudge_ids(chunk, now=now)
-            if rest:
-                batch = list(Ticket.objects.filter(pk__in=rest).order_by("pk"))
+        if not ticket_metrics:
+            # Only policies (or schedules) changed: judge the stored instances against the
+            # new targets where the fingerprint allows it (no lock held), then write.
+            write_rejudged(plan_rejudge(chunk, now=now), now=now)
+        else:
+            with transaction.atomic():
+                batch = list(Ticket.objects.filter(pk__in=chunk).order_by("pk"))
                 evaluate_tickets(batch, now=now, ticket_metrics=ticket_metrics)
         done += len(chunk)
         if progress is not None:
             progress(done, len(ids))
     return done
+
+
+def ticket_ids_to_reevaluate(
+    *, open_only: bool = True, only: Q | None = None, id_range: tuple[int, int] | None = None
+) -> list[int]:
+    """The ids ``reevaluate_tickets`` takes, in order."""
+    tickets = Ticket.objects.filter(deleted_at__isnull=True)
+    if open_only:
+        tickets = tickets.exclude(status__in=("solved", "closed"))
+    if only is not None:
+        tickets = tickets.filter(only)
+    if id_range is not None:
+        tickets = tickets.filter(pk__gte=id_range[0], pk__lte=id_range[1])
+    return list(tickets.order_by("pk").values_list("pk", flat=True))
 
 
 def matching_policies(
@@ -351,8 +366,28 @@ def rejudge_ids(ticket_ids: Sequence[int], *, now: dt.datetime) -> list[int]:
     ``sla/retarget.py``: only the targets of their policy may have changed); returns the ids
     of the others, to be evaluated in full. Reads the batch in a few queries (contexts, one
     per policy with conditions, metric rows) without loading ``Ticket`` objects, writes what
-    changed."""
-    policies = _policies()
+    changed. Runs in the caller's transaction."""
+    plan = plan_rejudge(ticket_ids, now=now)
+    plan.writes.flush()
+    return plan.rest
+
+
+@dataclasses.dataclass
+class RejudgePlan:
+    """A batch judged by ``plan_rejudge``: what to write, and what it was judged from."""
+
+    ids: list[int]
+    writes: "_Writes"
+    policies: list[tuple[Any, ...]]  # the policies as read (``fastread.policies``)
+    seen: dict[int, fastread.TicketContext]  # the judged tickets' contexts as read
+    rest: list[int]  # the tickets left to the full replay
+
+
+def plan_rejudge(ticket_ids: Sequence[int], *, now: dt.datetime) -> RejudgePlan:
+    """``rejudge_ids`` without writing: the plan ``write_rejudged`` writes (or
+    ``plan.writes.flush()`` in the transaction that read it)."""
+    rows = fastread.policies()
+    policies = _policies(rows)
     by_id = {p.info.id: p.info for p in policies}
     contexts = fastread.ticket_contexts(list(ticket_ids))
     candidates = [
@@ -401,8 +436,50 @@ def rejudge_ids(ticket_ids: Sequence[int], *, now: dt.datetime) -> list[int]:
                 TicketMetricEvent(ticket_id=ticket_id, metric=name, instance_id=instance_id,
                                   type=MetricEventType.BREACH, time=at)
             )  # fmt: skip
-    writes.flush()
-    return [pk for pk in ticket_ids if pk not in handled]
+    return RejudgePlan(
+        ids=list(ticket_ids),
+        writes=writes,
+        policies=rows,
+        seen={pk: contexts[pk] for pk in handled},
+        rest=[pk for pk in ticket_ids if pk not in handled],
+    )
+
+
+def write_rejudged(plan: RejudgePlan, *, now: dt.datetime) -> None:
+    """Write a plan made outside any transaction, in one transaction that first makes sure
+    it still holds: the batch's tickets are locked as ``update_ticket`` locks them (on
+    SQLite the write transaction is the lock), and a ticket whose context moved since it was
+    judged (an update, a warning or breach recorded: a new audit event; another state,
+    schedule revision or fingerprint) is judged again from what is stored now, as are all of
+    them if the policies changed meanwhile. The tickets left to the full replay are replayed
+    here, under the same lock."""
+    with transaction.atomic():
+        if connection.vendor != "sqlite" and plan.ids:
+            # update_ticket and the scheduler take the ticket's row lock before evaluating:
+            # an update in progress finishes first (and is seen below), a later one waits.
+            list(
+                Ticket.objects.select_for_update()
+                .filter(pk__in=plan.ids)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        moved: list[int] = []
+        if plan.seen:
+            if fastread.policies() != plan.policies:
+                moved = list(plan.seen)
+            else:
+                current = fastread.ticket_contexts(list(plan.seen))
+                moved = [pk for pk, seen in plan.seen.items() if current.get(pk) != seen]
+        if moved:
+            plan.writes.drop(set(moved))
+        plan.writes.flush()
+        rest = sorted({*plan.rest, *(rejudge_ids(moved, now=now) if moved else [])})
+        if rest:
+            evaluate_tickets(
+                list(Ticket.objects.filter(pk__in=rest).order_by("pk")),
+                now=now,
+                ticket_metrics=False,
+            )
 
 
 @dataclasses.dataclass
@@ -415,17 +492,25 @@ class _Writes:
     )
     states_new: list[SlaTicketState] = dataclasses.field(default_factory=list)
     states_changed: list[tuple[int, int, dict[str, Any]]] = dataclasses.field(default_factory=list)
-    metrics_stale: list[int] = dataclasses.field(default_factory=list)
+    metrics_stale: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # id, ticket
     metrics_new: list[SlaMetricState] = dataclasses.field(default_factory=list)
     metrics_changed: list[tuple[int, int, dict[str, Any]]] = dataclasses.field(default_factory=list)
     events_new: list[TicketMetricEvent] = dataclasses.field(default_factory=list)
     sets_new: list[TicketMetricSet] = dataclasses.field(default_factory=list)
     sets_changed: list[tuple[int, int, dict[str, Any]]] = dataclasses.field(default_factory=list)
 
+    def drop(self, ticket_ids: set[int]) -> None:
+        """Forget what was planned for these tickets."""
+        self.audits = [item for item in self.audits if item[0].pk not in ticket_ids]
+        for name in ("states_changed", "metrics_stale", "metrics_changed", "sets_changed"):
+            setattr(self, name, [c for c in getattr(self, name) if c[1] not in ticket_ids])
+        for name in ("states_new", "metrics_new", "events_new", "sets_new"):
+            setattr(self, name, [r for r in getattr(self, name) if r.ticket_id not in ticket_ids])
+
     def flush(self) -> None:
         write_sla_events_many(self.audits, at=self.now)
         if self.metrics_stale:
-            SlaMetricState.objects.filter(pk__in=self.metrics_stale).delete()
+            SlaMetricState.objects.filter(pk__in=[pk for pk, _ in self.metrics_stale]).delete()
         if self.states_new:
             SlaTicketState.objects.bulk_create(self.states_new)
         _bulk_update(SlaTicketState, self.states_changed, self.now)
@@ -485,24 +570,54 @@ def _insert_events(events: list[TicketMetricEvent]) -> None:
 
 
 def _bulk_update(model: Any, changes: list[tuple[int, int, dict[str, Any]]], now: Any) -> None:
-    """One ``executemany`` UPDATE per set of changed columns. Django's ``bulk_update`` builds a
-    CASE expression per value and cost 25 ms per ticket in a re-evaluation (bench/RESULTS.md);
-    plain parameterized UPDATEs cost a fraction of that. The values are the engine's plain
-    Python values (numbers, booleans, ids, aware datetimes), so only datetimes need the
-    backend's adaptation (``get_db_prep_save`` per value was a quarter of the time)."""
+    """One UPDATE per set of changed columns: on PostgreSQL one statement over ``UNNEST`` of
+    one array per column (``executemany`` ran one server statement per row: ~120 µs per
+    metric row there against ~45 µs, bench/RESULTS.md), elsewhere one ``executemany``.
+    Django's ``bulk_update`` builds a CASE expression per value and cost 25 ms per ticket in
+    a re-evaluation. The values are the engine's plain Python values (numbers, booleans, ids,
+    aware datetimes), so only datetimes need the backend's adaptation on SQLite
+    (``get_db_prep_save`` per value was a quarter of the time)."""
     by_fields: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = {}
     for pk, _ticket_id, changed in changes:
         by_fields.setdefault(tuple(sorted(changed)), []).append((pk, changed))
     meta = model._meta
     quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    pk_column = quote(meta.pk.column)
+    postgres = connection.vendor == "postgresql"
     adapt = _datetime_adapter()
-    stamp = adapt(now)
+    stamp = now if postgres else adapt(now)
     for names, rows in by_fields.items():
         fields = [meta.get_field(name) for name in names]
         columns = [*(f.column for f in fields), meta.get_field("updated_at").column]
+        if postgres:
+            floats = [isinstance(f, models.FloatField) for f in fields]
+            arrays: list[list[Any]] = [[] for _ in names]
+            keys = []
+            for pk, values in rows:
+                keys.append(pk)
+                for index, name in enumerate(names):
+                    value = values[name]
+                    arrays[index].append(
+                        float(value) if floats[index] and value is not None else value
+                    )
+            types = [str(f.db_type(connection)).split("(")[0] for f in [*fields, meta.pk]]
+            unnest = ", ".join(f"%s::{t}[]" for t in types)
+            aliases = [f"v{n}" for n in range(len(fields))]
+            assignments = ", ".join(
+                [*(f"{quote(f.column)} = u.{a}" for f, a in zip(fields, aliases, strict=True)),
+                 f"{quote(columns[-1])} = %s"]
+            )  # fmt: skip
+            sql = (
+                f"UPDATE {table} SET {assignments} FROM UNNEST({unnest}) "  # noqa: S608 - quoted names
+                f"AS u({', '.join([*aliases, 'pk'])}) WHERE {table}.{pk_column} = u.pk"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [stamp, *arrays, keys])
+            continue
         dates = [isinstance(f, models.DateTimeField) for f in fields]
         assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
-        sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608 - quoted names
+        sql = f"UPDATE {table} SET {assignments} WHERE {pk_column} = %s"  # noqa: S608 - quoted names
         params = []
         for pk, values in rows:
             row = [
@@ -539,7 +654,7 @@ def evaluate_tickets(
     for ticket in tickets:
         existing = stored.get(ticket.pk, {})
         if ticket.deleted_at is not None:
-            writes.metrics_stale.extend(row["id"] for row in existing.values())
+            writes.metrics_stale.extend((row["id"], ticket.pk) for row in existing.values())
             continue
         moments = histories.get(ticket.pk)
         if not moments:
@@ -631,7 +746,7 @@ def _plan_states(
     writes: _Writes,
 ) -> None:
     writes.metrics_stale.extend(
-        row["id"] for metric, row in existing.items() if metric not in states
+        (row["id"], ticket_id) for metric, row in existing.items() if metric not in states
     )
     for metric, state in states.items():
         # The state's fields are _STATE_FIELDS and the metric (a plain dataclass: its
