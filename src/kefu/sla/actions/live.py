@@ -457,12 +457,14 @@ def write_rejudged(plan: RejudgePlan, *, now: dt.datetime) -> None:
         if connection.vendor != "sqlite" and plan.ids:
             # update_ticket and the scheduler take the ticket's row lock before evaluating:
             # an update in progress finishes first (and is seen below), a later one waits.
-            list(
-                Ticket.objects.select_for_update()
-                .filter(pk__in=plan.ids)
-                .order_by("pk")
-                .values_list("pk", flat=True)
-            )
+            # In id order (as every batch): two chunks never wait for each other in a cycle.
+            # ``= ANY`` of one array: an IN list of 1,000 literals cost more to plan than this.
+            table = connection.ops.quote_name(Ticket._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",  # noqa: S608 - quoted name
+                    [plan.ids],
+                )
         moved: list[int] = []
         if plan.seen:
             if fastread.policies() != plan.policies:
