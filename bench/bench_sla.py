@@ -216,6 +216,12 @@ def run_worker(args: argparse.Namespace) -> None:
         background.stop()
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def time_workers(args: argparse.Namespace, now: "object", factor_turns: int) -> None:
     """(w): a policy change re-evaluated by ``args.workers`` worker processes through the
     task queue, wall clock from the commit until the run is finished."""
@@ -244,6 +250,7 @@ def time_workers(args: argparse.Namespace, now: "object", factor_turns: int) -> 
             factor = 2 if (turn + factor_turns) % 2 == 0 else 0.5
             last = SlaReevaluation.objects.order_by("-id").values_list("id", flat=True).first()
             cpu = time.process_time()
+            workers_cpu = [process_cpu(w.pid) for w in workers]
             sla.update_policy(  # commits; its task is queued on commit
                 policy,
                 policy_metrics=[
@@ -257,6 +264,7 @@ def time_workers(args: argparse.Namespace, now: "object", factor_turns: int) -> 
                     break
                 time.sleep(0.02)
             wall = time.perf_counter() - began
+            used = [process_cpu(w.pid) - c for w, c in zip(workers, workers_cpu, strict=True)]
             chunks = run.chunks.count()
             figures.append(wall)
             print(
@@ -264,7 +272,9 @@ def time_workers(args: argparse.Namespace, now: "object", factor_turns: int) -> 
                 f"re-evaluated in {wall:.2f} s wall clock from the commit ({chunks} chunks; "
                 f"{wall / max(run.done, 1) * 1000:.3f} ms/ticket; "
                 f"100,000 would take ~{wall / max(run.done, 1) * 100_000:.1f} s)"
-                f" [bench process CPU {time.process_time() - cpu:.2f} s]"
+                f" [CPU of the workers {' + '.join(f'{u:.1f}' for u in used)} s; "
+                f"of the bench process {time.process_time() - cpu:.2f} s; "
+                f"load average {os.getloadavg()[0]:.1f}]"
             )
         if len(figures) > 1:
             print(f"(w) median of {len(figures)}: {statistics.median(figures):.2f} s")

@@ -439,6 +439,7 @@ def plan_rejudge(ticket_ids: Sequence[int], *, now: dt.datetime) -> RejudgePlan:
                 TicketMetricEvent(ticket_id=ticket_id, metric=name, instance_id=instance_id,
                                   type=MetricEventType.BREACH, time=at)
             )  # fmt: skip
+    writes.prepare()
     return RejudgePlan(
         ids=list(ticket_ids),
         writes=writes,
@@ -503,10 +504,20 @@ class _Writes:
     events_new: list[TicketMetricEvent] = dataclasses.field(default_factory=list)
     sets_new: list[TicketMetricSet] = dataclasses.field(default_factory=list)
     sets_changed: list[tuple[int, int, dict[str, Any]]] = dataclasses.field(default_factory=list)
+    # The UPDATEs of states_changed and metrics_changed, built by ``prepare``.
+    updates: "list[_Update]" = dataclasses.field(default_factory=list)
+
+    def prepare(self) -> None:
+        """Build the UPDATE statements' parameters now (outside the write transaction)."""
+        self.updates += _prepare_updates(SlaTicketState, self.states_changed, self.now)
+        self.updates += _prepare_updates(SlaMetricState, self.metrics_changed, self.now)
+        self.states_changed, self.metrics_changed = [], []
 
     def drop(self, ticket_ids: set[int]) -> None:
         """Forget what was planned for these tickets."""
         self.audits = [item for item in self.audits if item[0].pk not in ticket_ids]
+        for update in self.updates:
+            update.rows = [row for row in update.rows if row[0] not in ticket_ids]
         for name in ("states_changed", "metrics_stale", "metrics_changed", "sets_changed"):
             setattr(self, name, [c for c in getattr(self, name) if c[1] not in ticket_ids])
         for name in ("states_new", "metrics_new", "events_new", "sets_new"):
@@ -518,6 +529,8 @@ class _Writes:
             SlaMetricState.objects.filter(pk__in=[pk for pk, _ in self.metrics_stale]).delete()
         if self.states_new:
             SlaTicketState.objects.bulk_create(self.states_new)
+        for update in self.updates:
+            update.execute()
         _bulk_update(SlaTicketState, self.states_changed, self.now)
         if self.metrics_new:
             SlaMetricState.objects.bulk_create(self.metrics_new)
@@ -574,64 +587,87 @@ def _insert_events(events: list[TicketMetricEvent]) -> None:
         cursor.executemany(sql, params)
 
 
-def _bulk_update(model: Any, changes: list[tuple[int, int, dict[str, Any]]], now: Any) -> None:
-    """One UPDATE per set of changed columns: on PostgreSQL one statement over ``UNNEST`` of
-    one array per column (``executemany`` ran one server statement per row: ~120 µs per
-    metric row there against ~45 µs, bench/RESULTS.md), elsewhere one ``executemany``.
-    Django's ``bulk_update`` builds a CASE expression per value and cost 25 ms per ticket in
-    a re-evaluation. The values are the engine's plain Python values (numbers, booleans, ids,
-    aware datetimes), so only datetimes need the backend's adaptation on SQLite
-    (``get_db_prep_save`` per value was a quarter of the time)."""
-    by_fields: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = {}
-    for pk, _ticket_id, changed in changes:
-        by_fields.setdefault(tuple(sorted(changed)), []).append((pk, changed))
+@dataclasses.dataclass
+class _Update:
+    """One UPDATE of one set of columns over many rows, its parameters ready: ``rows`` are
+    (ticket id, the row's values then its primary key), so a ticket's rows can be left out
+    (``_Writes.drop``). On PostgreSQL one statement over ``UNNEST`` of one array per column
+    (``executemany`` ran one server statement per row: ~2.7x the time, bench/RESULTS.md);
+    elsewhere one ``executemany``, the row's stamp and key appended."""
+
+    sql: str
+    rows: list[tuple[int, list[Any]]]
+    stamp: Any
+    arrays: bool
+
+    def execute(self) -> None:
+        if not self.rows:
+            return
+        with connection.cursor() as cursor:
+            if self.arrays:
+                columns = [list(column) for column in zip(*(r for _, r in self.rows), strict=True)]
+                cursor.execute(self.sql, [self.stamp, *columns])
+            else:
+                cursor.executemany(self.sql, [[*r[:-1], self.stamp, r[-1]] for _, r in self.rows])
+
+
+def _prepare_updates(
+    model: Any, changes: list[tuple[int, int, dict[str, Any]]], now: Any
+) -> list[_Update]:
+    """The UPDATEs of ``changes`` (primary key, ticket id, {field: new value}): one per set of
+    changed columns. Django's ``bulk_update`` builds a CASE expression per value and cost
+    25 ms per ticket in a re-evaluation. The values are the engine's plain Python values
+    (numbers, booleans, ids, aware datetimes), so only datetimes need the backend's
+    adaptation on SQLite (``get_db_prep_save`` per value was a quarter of the time). Built
+    outside the write transaction by the re-evaluation (``plan_rejudge``)."""
+    by_fields: dict[tuple[str, ...], list[tuple[int, int, dict[str, Any]]]] = {}
+    for change in changes:
+        by_fields.setdefault(tuple(sorted(change[2])), []).append(change)
     meta = model._meta
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     pk_column = quote(meta.pk.column)
+    stamp_column = quote(meta.get_field("updated_at").column)
     postgres = connection.vendor == "postgresql"
     adapt = _datetime_adapter()
-    stamp = now if postgres else adapt(now)
+    updates = []
     for names, rows in by_fields.items():
         fields = [meta.get_field(name) for name in names]
-        columns = [*(f.column for f in fields), meta.get_field("updated_at").column]
         if postgres:
-            floats = [isinstance(f, models.FloatField) for f in fields]
-            arrays: list[list[Any]] = [[] for _ in names]
-            keys = []
-            for pk, values in rows:
-                keys.append(pk)
-                for index, name in enumerate(names):
-                    value = values[name]
-                    arrays[index].append(
-                        float(value) if floats[index] and value is not None else value
-                    )
+            convert = [float if isinstance(f, models.FloatField) else None for f in fields]
             types = [str(f.db_type(connection)).split("(")[0] for f in [*fields, meta.pk]]
-            unnest = ", ".join(f"%s::{t}[]" for t in types)
             aliases = [f"v{n}" for n in range(len(fields))]
             assignments = ", ".join(
                 [*(f"{quote(f.column)} = u.{a}" for f, a in zip(fields, aliases, strict=True)),
-                 f"{quote(columns[-1])} = %s"]
+                 f"{stamp_column} = %s"]
             )  # fmt: skip
+            unnest = ", ".join(f"%s::{t}[]" for t in types)
             sql = (
                 f"UPDATE {table} SET {assignments} FROM UNNEST({unnest}) "  # noqa: S608 - quoted names
                 f"AS u({', '.join([*aliases, 'pk'])}) WHERE {table}.{pk_column} = u.pk"
             )
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [stamp, *arrays, keys])
-            continue
-        dates = [isinstance(f, models.DateTimeField) for f in fields]
-        assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
-        sql = f"UPDATE {table} SET {assignments} WHERE {pk_column} = %s"  # noqa: S608 - quoted names
-        params = []
-        for pk, values in rows:
-            row = [
-                adapt(values[name]) if is_date and values[name] is not None else values[name]
-                for name, is_date in zip(names, dates, strict=True)
-            ]
-            params.append([*row, stamp, pk])
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+            stamp = now
+        else:
+            convert = [adapt if isinstance(f, models.DateTimeField) else None for f in fields]
+            assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+            sql = f"UPDATE {table} SET {assignments}, {stamp_column} = %s WHERE {pk_column} = %s"  # noqa: S608 - quoted names
+            stamp = adapt(now)
+        plan = list(zip(names, convert, strict=True))
+        prepared = []
+        for pk, ticket_id, values in rows:
+            row = []
+            for name, conversion in plan:
+                value = values[name]
+                row.append(value if conversion is None or value is None else conversion(value))
+            row.append(pk)
+            prepared.append((ticket_id, row))
+        updates.append(_Update(sql=sql, rows=prepared, stamp=stamp, arrays=postgres))
+    return updates
+
+
+def _bulk_update(model: Any, changes: list[tuple[int, int, dict[str, Any]]], now: Any) -> None:
+    for update in _prepare_updates(model, changes, now):
+        update.execute()
 
 
 def evaluate_tickets(
