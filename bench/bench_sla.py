@@ -262,7 +262,7 @@ def time_workers(args: argparse.Namespace, now: "object", factor_turns: int) -> 
                 run = SlaReevaluation.objects.filter(id__gt=last or 0).order_by("-id").first()
                 if run is not None and run.finished_at is not None:
                     break
-                time.sleep(0.02)
+                time.sleep(0.1)
             wall = time.perf_counter() - began
             used = [process_cpu(w.pid) - c for w, c in zip(workers, workers_cpu, strict=True)]
             chunks = run.chunks.count()
