@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -652,13 +653,18 @@ def _prepare_updates(
             assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
             sql = f"UPDATE {table} SET {assignments}, {stamp_column} = %s WHERE {pk_column} = %s"  # noqa: S608 - quoted names
             stamp = adapt(now)
-        plan = list(zip(names, convert, strict=True))
+        # The values in order by one C call (itemgetter), then only the columns to convert
+        # (a loop over every value was a sixth of the judging side's time).
+        get = operator.itemgetter(*names)
+        single = len(names) == 1
+        converted = [(i, c) for i, c in enumerate(convert) if c is not None]
         prepared = []
         for pk, ticket_id, values in rows:
-            row = []
-            for name, conversion in plan:
-                value = values[name]
-                row.append(value if conversion is None or value is None else conversion(value))
+            row = [get(values)] if single else list(get(values))
+            for index, conversion in converted:
+                value = row[index]
+                if value is not None:
+                    row[index] = conversion(value)
             row.append(pk)
             prepared.append((ticket_id, row))
         updates.append(_Update(sql=sql, rows=prepared, stamp=stamp, arrays=postgres))
