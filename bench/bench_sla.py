@@ -222,6 +222,20 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_pids() -> list[int]:
+    """The PostgreSQL backends of the other connections to this database (the workers')."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        return [pid for (pid,) in cursor.fetchall() if Path(f"/proc/{pid}").exists()]
+
+
 def time_workers(args: argparse.Namespace, now: "object", factor_turns: int) -> None:
     """(w): a policy change re-evaluated by ``args.workers`` worker processes through the
     task queue, wall clock from the commit until the run is finished."""
@@ -251,6 +265,8 @@ def time_workers(args: argparse.Namespace, now: "object", factor_turns: int) -> 
             last = SlaReevaluation.objects.order_by("-id").values_list("id", flat=True).first()
             cpu = time.process_time()
             workers_cpu = [process_cpu(w.pid) for w in workers]
+            servers = server_pids()  # PostgreSQL: the workers' backends (their CPU is theirs)
+            servers_cpu = {pid: process_cpu(pid) for pid in servers}
             sla.update_policy(  # commits; its task is queued on commit
                 policy,
                 policy_metrics=[
@@ -265,6 +281,7 @@ def time_workers(args: argparse.Namespace, now: "object", factor_turns: int) -> 
                 time.sleep(0.1)
             wall = time.perf_counter() - began
             used = [process_cpu(w.pid) - c for w, c in zip(workers, workers_cpu, strict=True)]
+            served = [process_cpu(pid) - c for pid, c in servers_cpu.items()]
             chunks = run.chunks.count()
             figures.append(wall)
             print(
@@ -273,7 +290,12 @@ def time_workers(args: argparse.Namespace, now: "object", factor_turns: int) -> 
                 f"{wall / max(run.done, 1) * 1000:.3f} ms/ticket; "
                 f"100,000 would take ~{wall / max(run.done, 1) * 100_000:.1f} s)"
                 f" [CPU of the workers {' + '.join(f'{u:.1f}' for u in used)} s; "
-                f"of the bench process {time.process_time() - cpu:.2f} s; "
+                + (
+                    f"of their PostgreSQL backends {' + '.join(f'{u:.1f}' for u in served)} s; "
+                    if served
+                    else ""
+                )
+                + f"of the bench process {time.process_time() - cpu:.2f} s; "
                 f"load average {os.getloadavg()[0]:.1f}]"
             )
         if len(figures) > 1:
