@@ -217,8 +217,12 @@ def run_worker(args: argparse.Namespace) -> None:
 
 
 def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """CPU seconds (user + system) a process has used so far (Linux ``/proc``); NaN once it
+    has ended (a worker's database connection is renewed after ``KEFU_DB_CONN_MAX_AGE``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
