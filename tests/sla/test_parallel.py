@@ -142,3 +142,30 @@ def test_a_batch_judged_before_another_policy_change_is_judged_again(personas):
 
     state = SlaMetricState.objects.get(ticket=ticket, metric="first_reply_time")
     assert state.target_minutes == 240
+
+
+def test_a_warning_recorded_while_a_batch_was_judged_fires_again_for_the_new_deadline(personas):
+    # given: a first reply due at 11:00, warned 30 minutes before
+    office()
+    sla.create_policy(
+        title="Standard",
+        filter={"all": [], "any": []},
+        policy_metrics=targets("normal", first_reply_time=60, requester_wait_time=600),
+        warning_minutes=30,
+    )
+    ticket = open_ticket(personas, T0)
+    # when: the target doubles and the batch is judged at 10:40 ...
+    retarget(first_reply=120)
+    at = T0 + dt.timedelta(minutes=40)
+    with clock.frozen_at(at):
+        plan = plan_rejudge([ticket.pk], now=at)
+        assert plan.rest == []  # judged, not left to the replay
+        # ... the scheduler records the old deadline's warning (due 10:30) before the write
+        assert sla.record_due_events(now=at) == 1
+        write_rejudged(plan, now=at)
+
+    # then: the new deadline (12:00) gets its own warning at 11:30
+    state = SlaMetricState.objects.get(ticket=ticket, metric="first_reply_time")
+    assert state.breach_at == T0 + dt.timedelta(hours=2)
+    assert state.warn_at == T0 + dt.timedelta(minutes=90)
+    assert state.warned_at is None

@@ -454,8 +454,8 @@ def write_rejudged(plan: RejudgePlan, *, now: dt.datetime) -> None:
     """Write a plan made outside any transaction, in one transaction that first makes sure
     it still holds: the batch's tickets are locked as ``update_ticket`` locks them (on
     SQLite the write transaction is the lock), and a ticket whose context moved since it was
-    judged (an update, a warning or breach recorded: a new audit event; another state,
-    schedule revision or fingerprint) is judged again from what is stored now, as are all of
+    judged (an update, a warning or breach recorded: a new audit; another state, schedule
+    revision or fingerprint) is judged again from what is stored now, as are all of
     them if the policies changed meanwhile. The tickets left to the full replay are replayed
     here, under the same lock."""
     with transaction.atomic():
@@ -475,8 +475,12 @@ def write_rejudged(plan: RejudgePlan, *, now: dt.datetime) -> None:
             if fastread.policies() != plan.policies:
                 moved = list(plan.seen)
             else:
-                current = fastread.ticket_contexts(list(plan.seen))
-                moved = [pk for pk, seen in plan.seen.items() if current.get(pk) != seen]
+                current = fastread.ticket_versions(list(plan.seen))
+                moved = [
+                    pk
+                    for pk, seen in plan.seen.items()
+                    if current.get(pk) != seen._replace(audits=0)
+                ]
         if moved:
             plan.writes.drop(set(moved))
         plan.writes.flush()
