@@ -163,6 +163,7 @@ def configure(args: argparse.Namespace) -> tuple[Path, bool]:
         started_evaluated = True
     elif kept is not None and kept.exists():
         shutil.copyfile(kept, data_dir / "kefu.sqlite3")
+    os.sync()  # the copy written out now, not by SQLite's first checkpoint during a timing
     if url.startswith("postgres"):
         started_evaluated = reset_postgres(url, keep=bool(args.keep), tickets=args.tickets)
     os.environ["KEFU_DATA_DIR"] = str(data_dir)
@@ -226,6 +227,18 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def run_queue_wait(pid: int) -> float:
+    """Seconds a process's threads have waited for a CPU so far (Linux ``schedstat``): the
+    wall clock a busy machine takes from it, beside its CPU time; NaN once it has ended."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += int((task / "schedstat").read_text().split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return float("nan")
+    return total / 1e9
+
+
 def server_pids() -> list[int]:
     """The PostgreSQL backends of the other connections to this database (the workers')."""
     from django.db import connection
@@ -269,6 +282,7 @@ def time_workers(args: argparse.Namespace, now: "object", factor_turns: int) -> 
             last = SlaReevaluation.objects.order_by("-id").values_list("id", flat=True).first()
             cpu = time.process_time()
             workers_cpu = [process_cpu(w.pid) for w in workers]
+            workers_waited = [run_queue_wait(w.pid) for w in workers]
             servers = server_pids()  # PostgreSQL: the workers' backends (their CPU is theirs)
             servers_cpu = {pid: process_cpu(pid) for pid in servers}
             sla.update_policy(  # commits; its task is queued on commit
@@ -285,6 +299,9 @@ def time_workers(args: argparse.Namespace, now: "object", factor_turns: int) -> 
                 time.sleep(0.1)
             wall = time.perf_counter() - began
             used = [process_cpu(w.pid) - c for w, c in zip(workers, workers_cpu, strict=True)]
+            waited = [
+                run_queue_wait(w.pid) - c for w, c in zip(workers, workers_waited, strict=True)
+            ]
             served = [process_cpu(pid) - c for pid, c in servers_cpu.items()]
             chunks = run.chunks.count()
             figures.append(wall)
@@ -293,7 +310,8 @@ def time_workers(args: argparse.Namespace, now: "object", factor_turns: int) -> 
                 f"re-evaluated in {wall:.2f} s wall clock from the commit ({chunks} chunks; "
                 f"{wall / max(run.done, 1) * 1000:.3f} ms/ticket; "
                 f"100,000 would take ~{wall / max(run.done, 1) * 100_000:.1f} s)"
-                f" [CPU of the workers {' + '.join(f'{u:.1f}' for u in used)} s; "
+                f" [CPU of the workers {' + '.join(f'{u:.1f}' for u in used)} s, "
+                f"their wait for a CPU {' + '.join(f'{u:.1f}' for u in waited)} s; "
                 + (
                     f"of their PostgreSQL backends {' + '.join(f'{u:.1f}' for u in served)} s; "
                     if served
