@@ -187,12 +187,19 @@ class SlaMetricState(models.Model):
     event for this ``breach_at`` (so each fires once).
     """
 
+    # No index of their own: every UPDATE of a row that moves a deadline writes an entry in
+    # every index of the table (no HOT update), so it has only the indexes a read needs (the
+    # re-evaluation after a policy change rewrites every open ticket's rows). The unique key
+    # (ticket, metric) serves lookups by ticket; rows by policy are only looked for when a
+    # policy is deleted (SET_NULL: one scan of the table then).
     ticket = models.ForeignKey(
-        "tickets.Ticket", on_delete=models.CASCADE, related_name="sla_metrics"
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="sla_metrics", db_index=False
     )
     metric = models.CharField(max_length=40)
     instance_id = models.PositiveIntegerField(default=1)
-    policy = models.ForeignKey(SlaPolicy, null=True, on_delete=models.SET_NULL, related_name="+")
+    policy = models.ForeignKey(
+        SlaPolicy, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     stage = models.CharField(max_length=20, choices=Stage.choices)
     target_minutes = models.FloatField()
     business_hours = models.BooleanField(default=False)
@@ -225,7 +232,6 @@ class SlaMetricState(models.Model):
                 name="sla_metric_warn_due",
                 condition=models.Q(warned_at__isnull=True, warn_at__isnull=False),
             ),
-            models.Index(fields=["stage", "breach_at"], name="sla_metric_stage_breach"),
         ]
 
     def __str__(self) -> str:
@@ -302,13 +308,20 @@ class TicketMetricSet(ObjectIdModel):
 
 class SlaReevaluation(models.Model):
     """One run of the background re-evaluation of open tickets (after a policy change), with
-    its progress: the admin's policies page shows the latest one."""
+    its progress: the admin's policies page shows the latest one.
+
+    A run after a policy change is split into chunks of ticket ids, one task each, so that
+    several worker processes share it; while it runs, ``done`` is the chunks' summed
+    (``progress.latest_run``), and ``finished_at`` is set when the last chunk finishes."""
 
     reason = models.CharField(max_length=255, blank=True)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(default=clock.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The policy whose change started the run (its chunks take the tickets that change can
+    # affect, ``policies.tickets_affected_by``); None: every open ticket.
+    policy_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -318,4 +331,23 @@ class SlaReevaluation(models.Model):
 
     @property
     def percent(self) -> int:
-        return 100 if not self.total else int(100 * self.done / self.total)
+        return 100 if not self.total else min(100, int(100 * self.done / self.total))
+
+
+class SlaReevaluationChunk(models.Model):
+    """A share of a run: the tickets with ids from ``first_id`` to ``last_id`` (``tasks.
+    reevaluate_chunk``), with its own progress (one row per chunk: the workers never wait
+    for each other to record theirs)."""
+
+    run = models.ForeignKey(SlaReevaluation, on_delete=models.CASCADE, related_name="chunks")
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["first_id"]
+
+    def __str__(self) -> str:
+        return f"{self.first_id}-{self.last_id}: {self.done}/{self.total}"

@@ -4,6 +4,7 @@ from .live import (
     evaluate_ticket,
     record_due_events,
     reevaluate_tickets,
+    ticket_ids_to_reevaluate,
     time_left,
     write_sla_events,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "set_group_schedule",
     "set_ticket_schedule",
     "set_workweek",
+    "ticket_ids_to_reevaluate",
     "time_left",
     "update_holiday",
     "update_policy",
