@@ -15,6 +15,7 @@ ticket's history. They do not run the ticket hooks (nothing about the ticket cha
 import dataclasses
 import datetime as dt
 import functools
+import json
 import logging
 import operator
 from collections.abc import Iterable, Sequence
@@ -596,22 +597,23 @@ def _insert_events(events: list[TicketMetricEvent]) -> None:
 class _Update:
     """One UPDATE of one set of columns over many rows, its parameters ready: ``rows`` are
     (ticket id, the row's values then its primary key), so a ticket's rows can be left out
-    (``_Writes.drop``). On PostgreSQL one statement over ``UNNEST`` of one array per column
-    (``executemany`` ran one server statement per row: ~2.7x the time, bench/RESULTS.md);
-    elsewhere one ``executemany``, the row's stamp and key appended."""
+    (``_Writes.drop``). On PostgreSQL one statement over the rows as one JSON document, as
+    ``kefu.core.bulk`` sends them (``executemany`` ran one server statement per row: ~2.7x
+    the time; ``UNNEST`` of one array per column spent its client CPU in psycopg's array
+    dumping, bench/RESULTS.md); elsewhere one ``executemany``, the row's stamp and key
+    appended."""
 
     sql: str
     rows: list[tuple[int, list[Any]]]
     stamp: Any
-    arrays: bool
+    document: bool
 
     def execute(self) -> None:
         if not self.rows:
             return
         with connection.cursor() as cursor:
-            if self.arrays:
-                columns = [list(column) for column in zip(*(r for _, r in self.rows), strict=True)]
-                cursor.execute(self.sql, [self.stamp, *columns])
+            if self.document:
+                cursor.execute(self.sql, [self.stamp, json.dumps([r for _, r in self.rows])])
             else:
                 cursor.executemany(self.sql, [[*r[:-1], self.stamp, r[-1]] for _, r in self.rows])
 
@@ -639,17 +641,24 @@ def _prepare_updates(
     for names, rows in by_fields.items():
         fields = [meta.get_field(name) for name in names]
         if postgres:
-            convert = [float if isinstance(f, models.FloatField) else None for f in fields]
+            convert = [
+                _iso if isinstance(f, models.DateTimeField)
+                else float if isinstance(f, models.FloatField) else None
+                for f in fields
+            ]  # fmt: skip
             types = [str(f.db_type(connection)).split("(")[0] for f in [*fields, meta.pk]]
             aliases = [f"v{n}" for n in range(len(fields))]
             assignments = ", ".join(
                 [*(f"{quote(f.column)} = u.{a}" for f, a in zip(fields, aliases, strict=True)),
                  f"{stamp_column} = %s"]
             )  # fmt: skip
-            unnest = ", ".join(f"%s::{t}[]" for t in types)
+            columns = ", ".join(
+                f"(r ->> {n})::{t} AS {a}"
+                for n, (t, a) in enumerate(zip(types, [*aliases, "pk"], strict=True))
+            )
             sql = (
-                f"UPDATE {table} SET {assignments} FROM UNNEST({unnest}) "  # noqa: S608 - quoted names
-                f"AS u({', '.join([*aliases, 'pk'])}) WHERE {table}.{pk_column} = u.pk"
+                f"UPDATE {table} SET {assignments} FROM (SELECT {columns} "  # noqa: S608 - quoted names
+                f"FROM jsonb_array_elements(%s::jsonb) r) AS u WHERE {table}.{pk_column} = u.pk"
             )
             stamp = now
         else:
@@ -671,8 +680,12 @@ def _prepare_updates(
                     row[index] = conversion(value)
             row.append(pk)
             prepared.append((ticket_id, row))
-        updates.append(_Update(sql=sql, rows=prepared, stamp=stamp, arrays=postgres))
+        updates.append(_Update(sql=sql, rows=prepared, stamp=stamp, document=postgres))
     return updates
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.isoformat()
 
 
 def _bulk_update(model: Any, changes: list[tuple[int, int, dict[str, Any]]], now: Any) -> None:
