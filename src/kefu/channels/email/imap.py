@@ -26,7 +26,7 @@ import urllib.parse
 import urllib.request
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.tasks import task
 
 from kefu.core import clock
@@ -282,7 +282,9 @@ def _fetch_in_thread(mailbox_id: int) -> str:
         log.exception("fetching mailbox %s failed", mailbox_id)
         return f"error: {exc}"
     finally:
-        close_old_connections()
+        # The pool's threads end with the poll: close their connections now (CONN_MAX_AGE
+        # would keep them, each a PostgreSQL session, until the thread's storage is freed).
+        connections.close_all()
 
 
 def claim_due_mailboxes(*, now: dt.datetime | None = None) -> list[int]:
