@@ -254,6 +254,8 @@ def evaluation_cost(ticket, agent, runs: int) -> dict[str, float]:  # type: igno
 def bench_automation(args: argparse.Namespace) -> None:
     from django.db import connection
 
+    from kefu.accounts import actions as accounts
+    from kefu.accounts.choices import Role
     from kefu.accounts.models import User
     from kefu.core import clock
     from kefu.rules import actions as rules
@@ -261,8 +263,13 @@ def bench_automation(args: argparse.Namespace) -> None:
     from kefu.tickets.actions import default_custom_status
     from kefu.tickets.models import Ticket, TicketTag
 
-    customer = User.objects.get(email="customer@bench.test")
-    admin = User.objects.get(email="admin@bench.test")
+    # (a) creates these; with --only automation they are made here.
+    customer = User.objects.filter(email="customer@bench.test").first() or accounts.create_user(
+        name="Customer", email="customer@bench.test"
+    )
+    admin = User.objects.filter(email="admin@bench.test").first() or accounts.create_user(
+        name="Admin", email="admin@bench.test", role=Role.ADMIN
+    )
     now = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
     long_ago = now - dt.timedelta(days=3)
     statuses = {s: default_custom_status(s) for s in ("open", "pending")}
