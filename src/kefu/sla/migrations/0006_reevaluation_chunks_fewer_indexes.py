@@ -39,26 +39,42 @@ class Migration(migrations.Migration):
             name="policy_id",
             field=models.BigIntegerField(blank=True, null=True),
         ),
-        migrations.AlterField(
-            model_name="slametricstate",
-            name="policy",
-            field=models.ForeignKey(
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to="sla.slapolicy",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="slametricstate",
-            name="ticket",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="sla_metrics",
-                to="tickets.ticket",
-            ),
+        # The two foreign keys' indexes are dropped by name: AlterField would copy the metric
+        # state table on SQLite (three rows per open ticket), twice.
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                migrations.RunSQL(
+                    f'DROP INDEX IF EXISTS "{name}"',
+                    reverse_sql=f'CREATE INDEX "{name}" ON "sla_slametricstate" ("{column}")',
+                )
+                for name, column in (
+                    ("sla_slametricstate_policy_id_6476697b", "policy_id"),
+                    ("sla_slametricstate_ticket_id_9ccf6c8f", "ticket_id"),
+                )
+            ],
+            state_operations=[
+                migrations.AlterField(
+                    model_name="slametricstate",
+                    name="policy",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sla.slapolicy",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="slametricstate",
+                    name="ticket",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sla_metrics",
+                        to="tickets.ticket",
+                    ),
+                ),
+            ],
         ),
         migrations.AddField(
             model_name="slareevaluationchunk",
