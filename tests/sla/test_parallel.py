@@ -1,7 +1,7 @@
 """The re-evaluation after a policy change, split over worker processes: chunks cover each
 ticket once, the run's progress is its chunks' summed and it finishes with the last one, and
 a batch judged outside the write transaction never overwrites what a user's update wrote
-meanwhile (``live.plan_rejudge`` / ``live.write_rejudged``)."""
+meanwhile (``reevaluation.plan_rejudge`` / ``reevaluation.write_rejudged``)."""
 
 import datetime as dt
 
@@ -11,7 +11,8 @@ from django.forms.models import model_to_dict
 from kefu.core import clock
 from kefu.sla import actions as sla
 from kefu.sla import progress, tasks
-from kefu.sla.actions.live import evaluate_tickets, plan_rejudge, write_rejudged
+from kefu.sla.actions.live import evaluate_tickets
+from kefu.sla.actions.reevaluation import plan_rejudge, write_rejudged
 from kefu.sla.models import SlaMetricState, SlaPolicy, SlaReevaluation, SlaTicketState
 from kefu.tickets.models import Ticket
 

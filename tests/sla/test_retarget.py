@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from kefu.core import clock
 from kefu.sla import actions as sla
 from kefu.sla import business_time
-from kefu.sla.actions.live import _STATE_FIELDS, evaluate_tickets, rejudge_tickets
+from kefu.sla.actions.live import _STATE_FIELDS, evaluate_tickets
+from kefu.sla.actions.reevaluation import rejudge_tickets
 from kefu.sla.engine import MetricState
 from kefu.sla.models import SlaMetricState, SlaPolicy, SlaTicketState, TicketMetricEvent
 from kefu.tickets.actions import TicketData, update_ticket

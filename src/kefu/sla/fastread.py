@@ -238,8 +238,8 @@ def ticket_contexts(ticket_ids: list[int]) -> dict[int, TicketContext]:
 
 def ticket_versions(ticket_ids: list[int]) -> dict[int, TicketContext]:
     """``ticket_contexts`` without the audit-event count (``audits`` is 0): what the write of a
-    batch judged earlier compares (``live.write_rejudged``). Every change of a ticket adds an
-    audit, and so does a warning or breach the scheduler records, so the audit count moves
+    batch judged earlier compares (``reevaluation.write_rejudged``). Every change of a ticket
+    adds an audit, and so does a warning or breach the scheduler records, so the audit count moves
     with the event count; counting audits alone reads no audit events (on PostgreSQL the
     event count was a third of the batch's reads)."""
     return _contexts(ticket_ids, events=False)

@@ -1,14 +1,8 @@
 """SLA business operations — the one write path (see each module's docstring)."""
 
-from .live import (
-    evaluate_ticket,
-    record_due_events,
-    reevaluate_tickets,
-    ticket_ids_to_reevaluate,
-    time_left,
-    write_sla_events,
-)
+from .live import evaluate_ticket, record_due_events, time_left
 from .policies import create_policy, delete_policy, reorder_policies, update_policy
+from .reevaluation import reevaluate_tickets, ticket_ids_to_reevaluate
 from .schedules import (
     CalendarLoad,
     create_holiday,
@@ -25,6 +19,7 @@ from .schedules import (
     update_holiday,
     update_schedule,
 )
+from .writes import write_sla_events
 
 __all__ = [
     "CalendarLoad",
