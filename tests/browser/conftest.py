@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PHONE = {"width": 390, "height": 844}
+EXPECT_TIMEOUT_MS = 15_000
 
 
 class OneRequestAtATime(ThreadedWSGIServer):
@@ -167,6 +168,9 @@ def expect(target: Remote, message: str | None = None) -> Remote:
     """Playwright's ``expect`` (auto-waiting assertions) for a proxied page or locator."""
     from playwright.sync_api import expect as playwright_expect
 
+    # As long as an action may wait (``set_default_timeout`` below): under a loaded CI machine
+    # a page that posts, redirects and renders can take more than Playwright's 5 s default.
+    playwright_expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     return Remote(target._runner.call(lambda: playwright_expect(target._target, message)),
                   target._runner)  # fmt: skip
 
@@ -176,7 +180,7 @@ def _new_page(browser: Remote, live_server: Any, **context_options: Any) -> Remo
         base_url=live_server.url, locale="en-US", timezone_id="Asia/Shanghai", **context_options
     )
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(EXPECT_TIMEOUT_MS)
     return page
 
 
