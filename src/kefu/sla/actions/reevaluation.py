@@ -235,7 +235,7 @@ def write_rejudged(plan: RejudgePlan, *, now: dt.datetime) -> None:
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",  # noqa: S608 - quoted name
-                    [plan.ids],
+                    [fastread.int_array(plan.ids)],
                 )
         moved: list[int] = []
         if plan.seen:
