@@ -101,6 +101,7 @@ class TicketContext(NamedTuple):
     audits: int = 0
     deleted: bool = False  # ``ticket_contexts`` only
     audit_rows: int = 0  # how many audits (``ticket_contexts``, ``ticket_versions``)
+    next_event_at: dt.datetime | None = None  # the scheduler's due time (the state row's)
 
 
 def ticket_context(ticket_id: int, group_id: int | None) -> TicketContext:
@@ -109,8 +110,8 @@ def ticket_context(ticket_id: int, group_id: int | None) -> TicketContext:
 
     The schedule: the ticket's override, else its group's, else the default (or the first)."""
     rows = _fetch(
-        "SELECT st.ticket_id, st.policy_id, sc.id, sc.revision, st.next_breach_at, st.breached "
-        "FROM (SELECT 1 AS one) AS base "
+        "SELECT st.ticket_id, st.policy_id, sc.id, sc.revision, st.next_breach_at, st.breached, "
+        "st.next_event_at FROM (SELECT 1 AS one) AS base "
         "LEFT JOIN sla_slaticketstate st ON st.ticket_id = %s "
         "LEFT JOIN sla_schedule sc ON sc.id = COALESCE("
         "  st.schedule_override_id,"
@@ -118,10 +119,10 @@ def ticket_context(ticket_id: int, group_id: int | None) -> TicketContext:
         "  (SELECT id FROM sla_schedule ORDER BY is_default DESC, id LIMIT 1))",
         [ticket_id, group_id],
     )
-    has_state, policy_id, schedule_id, revision, next_breach_at, breached = rows[0]
+    has_state, policy_id, schedule_id, revision, next_breach_at, breached, next_event_at = rows[0]
     return TicketContext(
         has_state is not None, policy_id, schedule_id, revision or "", _dt(next_breach_at),
-        bool(breached),
+        bool(breached), next_event_at=_dt(next_event_at),
     )  # fmt: skip
 
 
@@ -290,7 +291,7 @@ def _contexts(ticket_ids: list[int], *, events: bool) -> dict[int, TicketContext
     rows = _fetch(
         "SELECT t.id, st.ticket_id, st.policy_id, sc.id, sc.revision, "  # noqa: S608 - placeholders only
         f"{_as_text('st.next_breach_at')}, st.breached, st.fast_key, t.deleted_at IS NOT NULL, "
-        "COALESCE(ac.n, 0), COALESCE(ac.audits, 0) "
+        f"COALESCE(ac.n, 0), COALESCE(ac.audits, 0), {_as_text('st.next_event_at')} "
         "FROM tickets_ticket t "
         # The batch's ids on the state rows too: PostgreSQL then reads them through the primary
         # key instead of scanning every state row for a hash join.
@@ -304,7 +305,7 @@ def _contexts(ticket_ids: list[int], *, events: bool) -> dict[int, TicketContext
     )
     result = {}
     for (ticket_id, has_state, policy_id, schedule_id, revision, next_breach_at, breached,
-         fast_key, deleted, audit_events, audits) in rows:  # fmt: skip
+         fast_key, deleted, audit_events, audits, next_event_at) in rows:  # fmt: skip
         result[ticket_id] = TicketContext(
             has_state is not None,
             policy_id,
@@ -316,6 +317,7 @@ def _contexts(ticket_ids: list[int], *, events: bool) -> dict[int, TicketContext
             audit_events,
             bool(deleted),
             audits,
+            _dt(next_event_at),
         )
     return result
 

@@ -172,7 +172,22 @@ class SlaTicketState(models.Model):
     # (``sla/retarget.py``): a fingerprint of the inputs other than the targets, written by
     # every full evaluation; "" means "replay" (also for rows older than the column).
     fast_key = models.TextField(blank=True, default="")
+    # The scheduler's due time (``record_due_events``): the earliest ``breach_at`` / ``warn_at``
+    # of the ticket's metric rows whose breach / warning event is not written yet; None when
+    # there is none. Kept by every write of the metric rows. One index here instead of two on
+    # the metric rows, so that moving a deadline rewrites a metric row in place (a "HOT"
+    # update on PostgreSQL: no index entry) rather than one entry in each of four indexes.
+    next_event_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_event_at"],
+                name="sla_state_event_due",
+                condition=models.Q(next_event_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"SLA of #{self.ticket_id}"
@@ -187,11 +202,12 @@ class SlaMetricState(models.Model):
     event for this ``breach_at`` (so each fires once).
     """
 
-    # No index of their own: every UPDATE of a row that moves a deadline writes an entry in
-    # every index of the table (no HOT update), so it has only the indexes a read needs (the
-    # re-evaluation after a policy change rewrites every open ticket's rows). The unique key
-    # (ticket, metric) serves lookups by ticket; rows by policy are only looked for when a
-    # policy is deleted (SET_NULL: one scan of the table then).
+    # Only the unique key (ticket, metric) is indexed: it serves lookups by ticket, and no
+    # other column is, so an UPDATE that moves a deadline is a HOT update on PostgreSQL (the
+    # row rewritten in its page, no index entry; the table is kept half full for it,
+    # migration 0007) — the re-evaluation after a policy change rewrites every open ticket's
+    # rows. The scheduler finds due rows through ``SlaTicketState.next_event_at``; rows by
+    # policy are only looked for when a policy is deleted (SET_NULL: one scan then).
     ticket = models.ForeignKey(
         "tickets.Ticket", on_delete=models.CASCADE, related_name="sla_metrics", db_index=False
     )
@@ -219,19 +235,6 @@ class SlaMetricState(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["ticket", "metric"], name="sla_metric_state_unique")
-        ]
-        indexes = [
-            # The scheduler's scans: only rows still waiting for their event, by due time.
-            models.Index(
-                fields=["breach_at"],
-                name="sla_metric_breach_due",
-                condition=models.Q(breach_recorded_at__isnull=True, breach_at__isnull=False),
-            ),
-            models.Index(
-                fields=["warn_at"],
-                name="sla_metric_warn_due",
-                condition=models.Q(warned_at__isnull=True, warn_at__isnull=False),
-            ),
         ]
 
     def __str__(self) -> str:

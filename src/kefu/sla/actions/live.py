@@ -283,20 +283,20 @@ def evaluate_tickets(
         fast_key = retarget.fingerprint(
             result, by_id, audits=audits, schedule_key=_schedule_key(context)
         )
-        if not context.has_state:
-            writes.states_new.append(
-                SlaTicketState(ticket_id=ticket.pk, policy_id=matched,
-                               next_breach_at=next_breach_at, breached=breached,
-                               fast_key=fast_key, updated_at=now)
-            )  # fmt: skip
-        else:
-            _plan_ticket_state(ticket.pk, context, matched, next_breach_at, breached, fast_key,
-                               writes)  # fmt: skip
         segments = {
             metric: retarget.encode_segments(result.instances[metric][-1].segments)
             for metric in result.states
         }
-        _plan_states(ticket.pk, result.states, segments, existing, writes)
+        next_event_at = _plan_states(ticket.pk, result.states, segments, existing, writes)
+        if not context.has_state:
+            writes.states_new.append(
+                SlaTicketState(ticket_id=ticket.pk, policy_id=matched,
+                               next_breach_at=next_breach_at, breached=breached,
+                               fast_key=fast_key, next_event_at=next_event_at, updated_at=now)
+            )  # fmt: skip
+        else:
+            _plan_ticket_state(ticket.pk, context, matched, next_breach_at, breached, fast_key,
+                               next_event_at, writes)  # fmt: skip
         keys = event_keys.get(ticket.pk, set())
         writes.events_new.extend(
             TicketMetricEvent(ticket_id=ticket.pk, metric=e.metric, instance_id=e.instance_id,
@@ -329,16 +329,15 @@ def _plan_ticket_state(
     next_breach_at: dt.datetime | None,
     breached: bool,
     fast_key: str,
+    next_event_at: dt.datetime | None,
     writes: _Writes,
 ) -> None:
-    if (context.policy_id, context.next_breach_at, context.breached, context.fast_key) != (
-        policy_id,
-        next_breach_at,
-        breached,
-        fast_key,
-    ):
+    stored = (context.policy_id, context.next_breach_at, context.breached, context.fast_key,
+              context.next_event_at)  # fmt: skip
+    if stored != (policy_id, next_breach_at, breached, fast_key, next_event_at):
         changed = {"policy_id": policy_id, "next_breach_at": next_breach_at,
-                   "breached": breached, "fast_key": fast_key}  # fmt: skip
+                   "breached": breached, "fast_key": fast_key,
+                   "next_event_at": next_event_at}  # fmt: skip
         writes.states_changed.append((ticket_id, ticket_id, changed))
 
 
@@ -348,10 +347,13 @@ def _plan_states(
     segments: dict[str, str],
     existing: dict[str, dict[str, Any]],
     writes: _Writes,
-) -> None:
+) -> dt.datetime | None:
+    """Plan the writes of a ticket's metric rows; returns the ticket's ``next_event_at`` as
+    the rows will be (the earliest breach or warning whose event is not written yet)."""
     writes.metrics_stale.extend(
         (row["id"], ticket_id) for metric, row in existing.items() if metric not in states
     )
+    due: list[dt.datetime] = []
     for metric, state in states.items():
         # The state's fields are _STATE_FIELDS and the metric (a plain dataclass: its
         # __dict__ is the fastest way to all of them).
@@ -359,21 +361,27 @@ def _plan_states(
         del values["metric"]
         values["segments"] = segments[metric]
         row = existing.get(metric)
+        recorded = warned = None
         if row is None:
             writes.metrics_new.append(
                 SlaMetricState(ticket_id=ticket_id, metric=metric, updated_at=writes.now,
                                **values)
             )  # fmt: skip
-            continue
-        changed = {name: value for name, value in values.items() if row[name] != value}
-        if not changed:
-            continue
-        renewed = "instance_id" in changed
-        if ("breach_at" in changed or renewed) and row["breach_recorded_at"] is not None:
-            changed["breach_recorded_at"] = None
-        if ("warn_at" in changed or renewed) and row["warned_at"] is not None:
-            changed["warned_at"] = None
-        writes.metrics_changed.append((row["id"], ticket_id, changed))
+        else:
+            recorded, warned = row["breach_recorded_at"], row["warned_at"]
+            changed = {name: value for name, value in values.items() if row[name] != value}
+            if changed:
+                renewed = "instance_id" in changed
+                if ("breach_at" in changed or renewed) and recorded is not None:
+                    changed["breach_recorded_at"] = recorded = None
+                if ("warn_at" in changed or renewed) and warned is not None:
+                    changed["warned_at"] = warned = None
+                writes.metrics_changed.append((row["id"], ticket_id, changed))
+        if state.breach_at is not None and recorded is None:
+            due.append(state.breach_at)
+        if state.warn_at is not None and warned is None:
+            due.append(state.warn_at)
+    return min(due, default=None)
 
 
 # --- Warnings and breaches (the scheduler) -----------------------------------------------------
@@ -393,49 +401,63 @@ def _event_value(row: SlaMetricState) -> dict[str, Any]:
 def record_due_events(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
     """Write the warning and breach audit events that are due; each fires once.
 
-    Reads only rows whose ``warn_at``/``breach_at`` has come and whose event is not written
-    yet (partial indexes). Each row is claimed with a conditional UPDATE, so two schedulers
-    never write the same event. Returns how many events were written."""
+    Reads only the tickets whose ``next_event_at`` has come (a partial index), each under its
+    row lock (as ``update_ticket`` takes it): its breaches first, then the ticket evaluated
+    again (it is breached now), then the warnings still due, each claimed with a conditional
+    UPDATE so that two schedulers never write the same event; then its ``next_event_at`` is
+    read again from its metric rows. Returns how many events were written."""
     now = now or clock.now()
     written = 0
-    due_breaches = list(
-        SlaMetricState.objects.filter(breach_recorded_at__isnull=True, breach_at__lte=now)
-        .order_by("breach_at")
-        .values_list("pk", "breach_at")[:batch_size]
+    due = list(
+        SlaTicketState.objects.filter(next_event_at__lte=now)
+        .order_by("next_event_at")
+        .values_list("ticket_id", flat=True)[:batch_size]
     )
-    for pk, breach_at in due_breaches:
+    for ticket_id in due:
         with transaction.atomic():
-            claimed = SlaMetricState.objects.filter(
-                pk=pk, breach_recorded_at__isnull=True, breach_at=breach_at
-            ).update(breach_recorded_at=now)
-            if not claimed:
-                continue
-            row = SlaMetricState.objects.get(pk=pk)
-            # The ticket's row lock: an update of the same ticket evaluates after us.
-            ticket = Ticket.objects.select_for_update().get(pk=row.ticket_id)
-            write_sla_events(ticket, [(AUDIT_BREACH, row.metric, _event_value(row), None)], at=now)
-            evaluate_ticket(ticket, now=now)
-            written += 1
-    due_warnings = list(
-        SlaMetricState.objects.filter(warned_at__isnull=True, warn_at__lte=now)
-        .order_by("warn_at")
-        .values_list("pk", "warn_at")[:batch_size]
-    )
-    for pk, warn_at in due_warnings:
-        with transaction.atomic():
-            claimed = SlaMetricState.objects.filter(
-                pk=pk, warned_at__isnull=True, warn_at=warn_at
-            ).update(warned_at=now)
-            if not claimed:
-                continue
-            row = SlaMetricState.objects.select_related("ticket").get(pk=pk)
-            if row.stage != Stage.ACTIVE:
-                continue
-            write_sla_events(
-                row.ticket, [(AUDIT_WARNING, row.metric, _event_value(row), None)], at=now
-            )
-            written += 1
+            ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+            if ticket is not None:
+                written += _record_ticket_events(ticket, now)
     return written
+
+
+def _record_ticket_events(ticket: Ticket, now: dt.datetime) -> int:
+    written = 0
+    metrics = SlaMetricState.objects.filter(ticket_id=ticket.pk)
+    breaches = metrics.filter(breach_recorded_at__isnull=True, breach_at__lte=now)
+    for row in breaches.order_by("breach_at", "metric"):
+        claimed = SlaMetricState.objects.filter(
+            pk=row.pk, breach_recorded_at__isnull=True, breach_at=row.breach_at
+        ).update(breach_recorded_at=now)
+        if claimed:
+            write_sla_events(ticket, [(AUDIT_BREACH, row.metric, _event_value(row), None)], at=now)
+            written += 1
+    if written:
+        evaluate_ticket(ticket, now=now)  # a breached metric warns no more (its warn_at goes)
+    warnings = metrics.filter(warned_at__isnull=True, warn_at__lte=now)
+    for row in warnings.order_by("warn_at", "metric"):
+        claimed = SlaMetricState.objects.filter(
+            pk=row.pk, warned_at__isnull=True, warn_at=row.warn_at
+        ).update(warned_at=now)
+        if claimed and row.stage == Stage.ACTIVE:
+            write_sla_events(ticket, [(AUDIT_WARNING, row.metric, _event_value(row), None)], at=now)
+            written += 1
+    _refresh_next_event(ticket.pk)
+    return written
+
+
+def _refresh_next_event(ticket_id: int) -> None:
+    """Set the ticket's ``next_event_at`` from its metric rows as they are now."""
+    due: list[dt.datetime] = []
+    rows = SlaMetricState.objects.filter(ticket_id=ticket_id).values_list(
+        "breach_at", "breach_recorded_at", "warn_at", "warned_at"
+    )
+    for breach_at, recorded, warn_at, warned in rows:
+        if breach_at is not None and recorded is None:
+            due.append(breach_at)
+        if warn_at is not None and warned is None:
+            due.append(warn_at)
+    SlaTicketState.objects.filter(ticket_id=ticket_id).update(next_event_at=min(due, default=None))
 
 
 def time_left(row: SlaMetricState, *, now: dt.datetime | None = None) -> float | None:

@@ -193,10 +193,10 @@ def plan_rejudge(ticket_ids: Sequence[int], *, now: dt.datetime) -> RejudgePlan:
         handled.add(ticket_id)
         states, breaches = judged
         next_breach_at, breached = _next_breach(states.values())
-        _plan_ticket_state(ticket_id, context, matched, next_breach_at, breached,
-                           context.fast_key, writes)  # fmt: skip
         segments = {metric: existing[metric]["segments"] for metric in states}
-        _plan_states(ticket_id, states, segments, existing, writes)
+        next_event_at = _plan_states(ticket_id, states, segments, existing, writes)
+        _plan_ticket_state(ticket_id, context, matched, next_breach_at, breached,
+                           context.fast_key, next_event_at, writes)  # fmt: skip
         for metric, number, at in breaches:
             row = existing[metric]
             if row["stage"] == Stage.BREACHED and row["breach_at"] == at:
