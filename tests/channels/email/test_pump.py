@@ -120,6 +120,30 @@ def test_send_due_sends_only_what_is_due_and_not_claimed_by_another(
     assert send_due(limit=20) == 0
 
 
+def test_send_due_records_a_batch_of_sent_emails_in_one_write(
+    personas, support_address, database_queue, outbox
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(3):
+        store(raw_mail(subject=f"batch {n}", sender=f"b{n}@acme.test"))
+    while process_next(max_bytes=pump.INLINE_MAX_BYTES):
+        pass
+
+    # when the pump sends the three acknowledgements
+    with CaptureQueriesContext(connection) as captured:
+        assert send_due(limit=20) == 3
+
+    # then two writes in all — the claim and the record of the three sent — not one per email
+    # (on SQLite each write outside a transaction waits for the database's write lock)
+    writes = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SELECT")]
+    assert len(writes) == 2, writes
+    assert len(outbox.messages) == 3
+    assert set(OutboundMessage.objects.values_list("state", flat=True)) == {"sent"}
+    assert OutboundMessage.objects.filter(sent_at__isnull=True).count() == 0
+
+
 def test_an_idle_pump_only_looks_and_takes_no_write_lock(
     personas, support_address, database_queue, django_assert_num_queries
 ):
