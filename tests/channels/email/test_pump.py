@@ -120,6 +120,30 @@ def test_send_due_sends_only_what_is_due_and_not_claimed_by_another(
     assert send_due(limit=20) == 0
 
 
+@pytest.mark.parametrize("second", ["pump", "task"])
+def test_one_message_to_two_support_addresses_is_one_comment_on_one_ticket(
+    personas, support_address, database_queue, second
+):
+    # given one message sent to two of our addresses: two stored rows
+    actions.create_support_address(email="sales@kefu.test")
+    raw = raw_mail(subject="twice", sender="t@acme.test", to=f"{SUPPORT}, sales@kefu.test")
+    first, other = actions.store_inbound(raw=raw, recipients=[SUPPORT, "sales@kefu.test"])
+
+    # when the pump takes the first, and the pump or a task the second
+    assert process_next(max_bytes=pump.INLINE_MAX_BYTES) == (first.pk, "processed")
+    if second == "pump":
+        assert process_next(max_bytes=pump.INLINE_MAX_BYTES) == (other.pk, "processed")
+    else:
+        assert actions.process_inbound(other.pk) == "processed"
+
+    # then one ticket with one comment, which both rows name
+    first.refresh_from_db()
+    other.refresh_from_db()
+    assert Ticket.objects.filter(subject="twice").count() == 1
+    assert (other.ticket_id, other.comment_id) == (first.ticket_id, first.comment_id)
+    assert first.ticket.comments.count() == 1
+
+
 def test_send_due_records_a_batch_of_sent_emails_in_one_write(
     personas, support_address, database_queue, outbox
 ):
