@@ -58,7 +58,8 @@ def test_a_new_ticket_in_a_manual_group_costs_the_routing_hook_one_read(team, mo
             registered.hook(change)
         seen.extend(q["sql"] for q in captured.captured_queries)
 
-    monkeypatch.setitem(hooks._hooks, "rules.routing", dataclasses.replace(registered, hook=counted))
+    counting = dataclasses.replace(registered, hook=counted)
+    monkeypatch.setitem(hooks._hooks, "rules.routing", counting)
 
     ticket = create_ticket(
         actor=p.alice,

@@ -32,9 +32,7 @@ def hook_statements(monkeypatch) -> Iterator[list[str]]:  # type: ignore[no-unty
             registered.hook(change)
         seen.extend(q["sql"] for q in captured.captured_queries)
 
-    monkeypatch.setitem(
-        hooks._hooks, "sla.evaluate", dataclasses.replace(registered, hook=counted)
-    )
+    monkeypatch.setitem(hooks._hooks, "sla.evaluate", dataclasses.replace(registered, hook=counted))
     yield seen
 
 
@@ -44,9 +42,7 @@ def new_ticket(p, subject: str = "Washer leaks"):  # type: ignore[no-untyped-def
     )
 
 
-def test_a_new_ticket_without_any_policy_costs_the_hook_eight_statements(
-    personas, hook_statements
-):
+def test_a_new_ticket_without_any_policy_costs_the_hook_eight_statements(personas, hook_statements):
     new_ticket(personas, "warm")  # the policy list is cached per process from here on
     hook_statements.clear()
 

@@ -194,7 +194,7 @@ _KNOWN_ORGANIZATION = "_kefu_default_organization"
 def default_organization(user: User) -> Organization | None:
     known = user.__dict__.get(_KNOWN_ORGANIZATION, _UNKNOWN)
     if known is not _UNKNOWN:
-        return known  # type: ignore[no-any-return]
+        return known
     membership = (
         OrganizationMembership.objects.select_related("organization")
         .filter(user=user)

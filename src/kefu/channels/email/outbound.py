@@ -580,9 +580,7 @@ def send_due(*, limit: int = 20) -> int:
     if ids:
         sent: list[int] = []
         try:
-            for outbound in OutboundMessage.objects.filter(pk__in=ids).order_by(
-                "created_at", "id"
-            ):
+            for outbound in OutboundMessage.objects.filter(pk__in=ids).order_by("created_at", "id"):
                 if _send_claimed(outbound, record_sent=False) == OutboundState.SENT:
                     sent.append(outbound.pk)
         finally:
