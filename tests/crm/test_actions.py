@@ -89,6 +89,27 @@ def test_create_end_user_with_email_makes_the_person_identity_and_membership_in_
     assert crm.default_organization(user) == personas.acme
 
 
+def test_a_new_end_users_organization_is_known_without_reading_it_back_until_it_changes(
+    personas, django_assert_num_queries
+):
+    from kefu.accounts.models import User
+
+    user = crm.create_end_user_with_email(email="dora@acme.test")
+    nameless = crm.create_end_user_with_email(email="eve@nowhere.test")
+
+    # the ticket each opens next asks for it: no query
+    with django_assert_num_queries(0):
+        assert crm.default_organization(user) == personas.acme
+        assert crm.default_organization(nameless) is None
+    # a membership changed through the actions is read again
+    crm.add_organization_membership(user=user, organization=personas.globex, default=True)
+    assert crm.default_organization(user) == personas.globex
+    crm.add_organization_membership(user=nameless, organization=personas.globex)
+    assert crm.default_organization(nameless) == personas.globex
+    # and another instance of the same person reads it
+    assert crm.default_organization(User.objects.get(pk=user.pk)) == personas.globex
+
+
 def test_create_end_user_with_email_refuses_a_bad_address_and_names_from_the_address(personas):
     with pytest.raises(ValidationError) as error:
         crm.create_end_user_with_email(email="not an address")

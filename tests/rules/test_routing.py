@@ -41,6 +41,38 @@ def test_manual_groups_leave_tickets_unassigned(team):
     assert new_ticket(p).assignee is None
 
 
+def test_a_new_ticket_in_a_manual_group_costs_the_routing_hook_one_read(team, monkeypatch):
+    import dataclasses
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kefu.tickets import hooks
+
+    p, _dan, _eve = team
+    seen: list[str] = []
+    registered = hooks._hooks["rules.routing"]
+
+    def counted(change: hooks.TicketChange) -> None:
+        with CaptureQueriesContext(connection) as captured:
+            registered.hook(change)
+        seen.extend(q["sql"] for q in captured.captured_queries)
+
+    counting = dataclasses.replace(registered, hook=counted)
+    monkeypatch.setitem(hooks._hooks, "rules.routing", counting)
+
+    ticket = create_ticket(
+        actor=p.alice,
+        data=TicketData(subject="s", requester=p.bob, group=p.support),
+        comment=NewComment(body="b"),
+    )
+
+    # the group's routing mode, and nothing else: no savepoint, no locked read of the ticket
+    assert len(seen) == 1, seen
+    assert "routing" in seen[0]
+    assert Ticket.objects.get(pk=ticket.pk).assignee is None
+
+
 def test_round_robin_takes_turns(team):
     p, dan, eve = team
     rules.set_group_routing(actor=p.admin, group=p.support, mode="round_robin")

@@ -136,6 +136,9 @@ def create_or_update_organization(
     return update_organization(organization, **changes), False
 
 
+_UNKNOWN = object()
+
+
 def organization_for_email(email: str) -> Organization | None:
     """The organization whose domain names include this address's domain, if exactly one."""
     domain = email.rsplit("@", 1)[-1].lower()
@@ -155,6 +158,7 @@ def organization_for_email(email: str) -> Organization | None:
 def add_organization_membership(
     *, user: User, organization: Organization, default: bool = False
 ) -> OrganizationMembership:
+    user.__dict__.pop(_KNOWN_ORGANIZATION, None)
     membership, _created = OrganizationMembership.objects.get_or_create(
         user=user, organization=organization
     )
@@ -171,6 +175,7 @@ def add_organization_membership(
 
 @transaction.atomic
 def remove_organization_membership(*, user: User, organization: Organization) -> None:
+    user.__dict__.pop(_KNOWN_ORGANIZATION, None)
     OrganizationMembership.objects.filter(user=user, organization=organization).delete()
     if not OrganizationMembership.objects.filter(user=user, default=True).exists():
         first = OrganizationMembership.objects.filter(user=user).order_by("id").first()
@@ -179,7 +184,17 @@ def remove_organization_membership(*, user: User, organization: Organization) ->
             first.save(update_fields=["default", "updated_at"])
 
 
+# A person made by ``create_end_user_with_email`` carries its default organization (the
+# membership it just wrote, or none) on the instance, under this name: the ticket it opens next
+# asks for it, and need not read it back. The membership actions drop it from the instance
+# they are given.
+_KNOWN_ORGANIZATION = "_kefu_default_organization"
+
+
 def default_organization(user: User) -> Organization | None:
+    known = user.__dict__.get(_KNOWN_ORGANIZATION, _UNKNOWN)
+    if known is not _UNKNOWN:
+        return known
     membership = (
         OrganizationMembership.objects.select_related("organization")
         .filter(user=user)
@@ -283,6 +298,7 @@ def create_end_user_with_email(*, email: str, name: str = "", locale: str = "") 
             OrganizationMembership(
                 id=ids[2], user=user, organization=organization, default=True
             ).save(force_insert=True)
+    user.__dict__[_KNOWN_ORGANIZATION] = organization
     return user
 
 

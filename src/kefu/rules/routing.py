@@ -280,7 +280,10 @@ def route_on_change(change: TicketChange) -> None:
         return
     ticket = change.notes.get("ticket", change.ticket)
     if ticket.assignee_id is None and ticket.status in WORKING and ticket.group_id is not None:
-        route_ticket(ticket)
+        # Most groups are routed by hand: ask first, before taking the ticket's row lock (a
+        # savepoint, a locked read and its release on every new ticket otherwise).
+        if routing_mode(ticket.group_id) != RoutingMode.MANUAL:
+            route_ticket(ticket)
         return
     freed: int | None = None
     if change.changed("assignee_id") and change.previous("assignee_id") is not None:

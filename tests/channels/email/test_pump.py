@@ -120,6 +120,54 @@ def test_send_due_sends_only_what_is_due_and_not_claimed_by_another(
     assert send_due(limit=20) == 0
 
 
+@pytest.mark.parametrize("second", ["pump", "task"])
+def test_one_message_to_two_support_addresses_is_one_comment_on_one_ticket(
+    personas, support_address, database_queue, second
+):
+    # given one message sent to two of our addresses: two stored rows
+    actions.create_support_address(email="sales@kefu.test")
+    raw = raw_mail(subject="twice", sender="t@acme.test", to=f"{SUPPORT}, sales@kefu.test")
+    first, other = actions.store_inbound(raw=raw, recipients=[SUPPORT, "sales@kefu.test"])
+
+    # when the pump takes the first, and the pump or a task the second
+    assert process_next(max_bytes=pump.INLINE_MAX_BYTES) == (first.pk, "processed")
+    if second == "pump":
+        assert process_next(max_bytes=pump.INLINE_MAX_BYTES) == (other.pk, "processed")
+    else:
+        assert actions.process_inbound(other.pk) == "processed"
+
+    # then one ticket with one comment, which both rows name
+    first.refresh_from_db()
+    other.refresh_from_db()
+    assert Ticket.objects.filter(subject="twice").count() == 1
+    assert (other.ticket_id, other.comment_id) == (first.ticket_id, first.comment_id)
+    assert first.ticket.comments.count() == 1
+
+
+def test_send_due_records_a_batch_of_sent_emails_in_one_write(
+    personas, support_address, database_queue, outbox
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(3):
+        store(raw_mail(subject=f"batch {n}", sender=f"b{n}@acme.test"))
+    while process_next(max_bytes=pump.INLINE_MAX_BYTES):
+        pass
+
+    # when the pump sends the three acknowledgements
+    with CaptureQueriesContext(connection) as captured:
+        assert send_due(limit=20) == 3
+
+    # then two writes in all — the claim and the record of the three sent — not one per email
+    # (on SQLite each write outside a transaction waits for the database's write lock)
+    writes = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SELECT")]
+    assert len(writes) == 2, writes
+    assert len(outbox.messages) == 3
+    assert set(OutboundMessage.objects.values_list("state", flat=True)) == {"sent"}
+    assert OutboundMessage.objects.filter(sent_at__isnull=True).count() == 0
+
+
 def test_an_idle_pump_only_looks_and_takes_no_write_lock(
     personas, support_address, database_queue, django_assert_num_queries
 ):

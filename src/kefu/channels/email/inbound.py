@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.tasks import task
 from django.urls import reverse
 
@@ -275,6 +275,15 @@ def process_next(*, max_bytes: int) -> tuple[int, str] | None:
             inbound = (
                 InboundMessage.objects.select_for_update(skip_locked=True)
                 .filter(state=InboundState.RECEIVED, size__lte=max_bytes)
+                # Whether the same message, sent to another of our addresses, is a comment
+                # already: asked here, in the claim, instead of by a query of its own.
+                .annotate(
+                    twin_done=Exists(
+                        InboundMessage.objects.filter(
+                            message_key=OuterRef("message_key"), comment__isnull=False
+                        ).exclude(pk=OuterRef("pk"))
+                    )
+                )
                 .order_by("received_at", "id")
                 .first()
             )
@@ -364,11 +373,14 @@ def _process(inbound: InboundMessage, parsed: ParsedEmail, *, force: bool) -> No
     if is_support_address(sender[1]):
         _suspend(inbound, SuspensionCause.FROM_SUPPORT_ADDRESS)
         return
-    # The same message sent to two of our addresses: one comment, on one ticket.
+    # The same message sent to two of our addresses: one comment, on one ticket. (A row
+    # claimed by ``process_next`` says already whether there is one: ``twin_done``.)
     twin = (
         InboundMessage.objects.filter(message_key=inbound.message_key, comment__isnull=False)
         .exclude(pk=inbound.pk)
         .first()
+        if getattr(inbound, "twin_done", True)
+        else None
     )
     if twin is not None:
         inbound.ticket_id, inbound.comment_id = twin.ticket_id, twin.comment_id

@@ -578,12 +578,27 @@ def send_due(*, limit: int = 20) -> int:
         )
         ids = [row[0] for row in cursor.fetchall()]
     if ids:
-        for outbound in OutboundMessage.objects.filter(pk__in=ids).order_by("created_at", "id"):
-            _send_claimed(outbound)
+        sent: list[int] = []
+        try:
+            for outbound in OutboundMessage.objects.filter(pk__in=ids).order_by("created_at", "id"):
+                if _send_claimed(outbound, record_sent=False) == OutboundState.SENT:
+                    sent.append(outbound.pk)
+        finally:
+            # The batch's sent ones in one write instead of one each: on SQLite every write
+            # outside a transaction waits for the database's write lock, which the pumps'
+            # processing holds most of the time (bench/RESULTS.md, "mailfast"). A crash before
+            # this line leaves them ``sending``: sent again later (at least once, as with one
+            # email between its sending and its own write).
+            if sent:
+                OutboundMessage.objects.filter(pk__in=sent).update(
+                    state=OutboundState.SENT, sent_at=clock.now(), last_error=""
+                )
     return len(ids)
 
 
-def _send_claimed(outbound: OutboundMessage) -> str:
+def _send_claimed(outbound: OutboundMessage, *, record_sent: bool = True) -> str:
+    """Send a claimed email; record a failure, and a success unless ``record_sent`` is False
+    (the caller records it); return the new state."""
     try:
         _deliver(compose(outbound))
     except Exception as exc:
@@ -602,9 +617,10 @@ def _send_claimed(outbound: OutboundMessage) -> str:
             state=OutboundState.RETRYING, last_error=error, next_attempt_at=clock.now() + delay
         )
         return OutboundState.RETRYING
-    OutboundMessage.objects.filter(pk=outbound.pk).update(
-        state=OutboundState.SENT, sent_at=clock.now(), last_error=""
-    )
+    if record_sent:
+        OutboundMessage.objects.filter(pk=outbound.pk).update(
+            state=OutboundState.SENT, sent_at=clock.now(), last_error=""
+        )
     return OutboundState.SENT
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.db import transaction
 
-from kefu.core import clock
+from kefu.core import clock, configcache
 from kefu.core.conditions import BoundConditions, bind
 from kefu.tickets import hooks
 from kefu.tickets.conditions import ticket_conditions
@@ -81,8 +81,32 @@ def _load_policy(
     return _Policy(info=info, conditions=conditions)
 
 
-def _policies(rows: list[tuple[Any, ...]] | None = None) -> list[_Policy]:
+# The policies in order, kept per process (kefu.core.configcache): the hook read them on every
+# ticket change. The fingerprint moves with every policy action (each sets ``updated_at``, a
+# delete changes the count); the actions also call ``policies_changed`` for this process.
+POLICIES = "sla.policies"
+configcache.register(
+    POLICIES,
+    lambda: [
+        "SELECT COUNT(*) FROM sla_slapolicy",
+        "SELECT MAX(updated_at) FROM sla_slapolicy",
+        "SELECT MAX(id) FROM sla_slapolicy",
+    ],
+)
 
+
+def policies_changed() -> None:
+    """This process changed the policies: the next evaluation reads them again."""
+    configcache.changed(POLICIES)
+
+
+def _policies(rows: list[tuple[Any, ...]] | None = None) -> list[_Policy]:
+    if rows is None:
+        return configcache.cached(POLICIES, [POLICIES], lambda: _compiled(fastread.policies()))
+    return _compiled(rows)
+
+
+def _compiled(rows: list[tuple[Any, ...]]) -> list[_Policy]:
     return [
         _load_policy(
             pk,
@@ -93,9 +117,7 @@ def _policies(rows: list[tuple[Any, ...]] | None = None) -> list[_Policy]:
             json.dumps(filter_, sort_keys=True),
             json.dumps(metrics, sort_keys=True),
         )
-        for pk, title, description, warning, filter_, metrics in (
-            fastread.policies() if rows is None else rows
-        )
+        for pk, title, description, warning, filter_, metrics in rows
     ]
 
 
@@ -230,7 +252,7 @@ def on_ticket_change(change: hooks.TicketChange) -> None:
     if change.depth != 0:
         return
     ticket = fastread.ticket(change.ticket.pk)  # triggers may have changed it since
-    evaluate_ticket(ticket, audit=change.audit)
+    evaluate_tickets([ticket], audit=change.audit, created=change.kind == "create")
 
 
 def evaluate_tickets(
@@ -239,20 +261,31 @@ def evaluate_tickets(
     now: dt.datetime | None = None,
     audit: Audit | None = None,
     ticket_metrics: bool = True,
+    created: bool = False,
 ) -> dict[int, Replay]:
     """``evaluate_ticket`` for many tickets at once (re-evaluation, rebuild): the same
     results, read in six queries for the whole batch and written in bulk (a change of policy
     is a system audit per ticket, inserted in bulk; or an event in ``audit``, the change being
-    made, when one ticket is evaluated by the hook). Returns each ticket's replay."""
+    made, when one ticket is evaluated by the hook). Returns each ticket's replay.
+
+    ``created``: the tickets were created in the current transaction (the hook on a create).
+    Then nothing of theirs is stored unless they have a state row — every evaluation that
+    stores metric rows, events or a metric set writes one too, and a trigger that pins a
+    schedule writes one first — so without one, three reads are left out."""
     now = now or clock.now()
     policies = _policies()
     by_id = {p.info.id: p.info for p in policies}
     ids = [t.pk for t in tickets]
     contexts = fastread.ticket_contexts(ids)
     histories = fastread.moments_many(ids)
-    stored = fastread.metric_states_many(ids)
-    event_keys = fastread.metric_event_keys_many(ids)
-    sets = fastread.metric_sets_many(ids, _SET_COLUMNS) if ticket_metrics else {}
+    if created and not any(context.has_state for context in contexts.values()):
+        stored: dict[int, dict[str, dict[str, Any]]] = {}
+        event_keys: dict[int, set[tuple[str, int, str, dt.datetime]]] = {}
+        sets: dict[int, dict[str, Any]] = {}
+    else:
+        stored = fastread.metric_states_many(ids)
+        event_keys = fastread.metric_event_keys_many(ids)
+        sets = fastread.metric_sets_many(ids, _SET_COLUMNS) if ticket_metrics else {}
     writes = _Writes(now=now)
     results: dict[int, Replay] = {}
     for ticket in tickets:

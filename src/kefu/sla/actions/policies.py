@@ -92,7 +92,9 @@ def _after_change(policy_id: int | None = None) -> None:
     """Re-evaluate, after commit, the open tickets the change of ``policy_id`` can affect
     (``tickets_affected_by``), or every open ticket (None: a reorder)."""
     from ..tasks import reevaluate_open_tickets
+    from .live import policies_changed
 
+    policies_changed()
     transaction.on_commit(lambda: reevaluate_open_tickets.enqueue(policy_id=policy_id))
 
 
