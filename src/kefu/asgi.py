@@ -23,9 +23,18 @@ one of a few long-lived single-thread executors instead. A request still has one
 itself while it runs (what thread-sensitive code needs), and connections live as
 ``CONN_MAX_AGE`` says, closed by Django's usual ``request_started``/``request_finished``
 handling on that same thread.
+
+**Health checks when a connection has rested.** With ``CONN_HEALTH_CHECKS`` Django asks
+PostgreSQL ``SELECT 1`` before the first query of every request — a round trip per request,
+one of seven on a ticket show. A connection that finished a request without error less than
+``KEFU_DB_HEALTH_CHECK_IDLE`` seconds ago (default 5) is taken as healthy, as PgBouncer does
+with ``server_check_delay``; one that rested longer is checked as before. Should the server go
+away inside that window, the next request on the connection fails (500) and Django closes the
+connection after it, so the request after that connects afresh.
 """
 
 import os
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -89,6 +98,7 @@ class Handler(ASGIHandler):
         around the middleware, in the same order, with the middleware called directly."""
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
+        trust_rested_connections()
         request, response = self.create_request(scope, body_file)
         if request is not None:
             response = self.get_response(request)
@@ -100,7 +110,30 @@ class Handler(ASGIHandler):
             # The body is in memory: request_finished (closing old database connections)
             # runs now, on this thread, instead of costing another trip to it.
             response.close()
+            note_healthy_connections()
         return response
+
+
+def trust_rested_connections() -> None:
+    """Skip the health check of connections that ended a request moments ago (after
+    ``request_started``, which asks for one)."""
+    idle = settings.KEFU_DB_HEALTH_CHECK_IDLE
+    now = time.monotonic()
+    for connection in connections.all(initialized_only=True):
+        finished = getattr(connection, "kefu_healthy_at", None)
+        if connection.connection is not None and finished is not None and now - finished < idle:
+            connection.health_check_done = True
+
+
+def note_healthy_connections() -> None:
+    """Remember when each open connection last ended a request without an error (after
+    ``request_finished``, which closes the ones that had errors or are too old)."""
+    now = time.monotonic()
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None and not connection.errors_occurred:
+            connection.kefu_healthy_at = now  # type: ignore[attr-defined]
+        else:
+            connection.kefu_healthy_at = None  # type: ignore[attr-defined]
 
 
 class ReusedThreads:

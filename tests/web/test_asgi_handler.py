@@ -168,3 +168,29 @@ def test_a_streamed_download_arrives_whole(application, personas):
     assert status == 200
     assert body == content
     assert headers["content-disposition"].startswith("attachment;")
+
+
+def test_a_connection_that_just_served_a_request_skips_the_health_check(
+    application, personas, monkeypatch, settings
+):
+    """Django's CONN_HEALTH_CHECKS costs PostgreSQL a ``SELECT 1`` before every request; a
+    connection that ended a request moments ago is trusted, one that rested is checked."""
+    headers = basic_auth(personas.alice)
+    checks: list[str] = []
+    wrapper = type(connections["default"])
+    is_usable = wrapper.is_usable
+
+    def counting(self):  # type: ignore[no-untyped-def]
+        checks.append(self.alias)
+        return is_usable(self)
+
+    monkeypatch.setattr(wrapper, "is_usable", counting)
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"]
+    for _ in range(3):
+        assert call(application, "GET", "/api/v2/users/me.json", headers=headers)[0] == 200
+    assert checks == []  # the thread's connection ended a request less than 5 s before
+
+    settings.KEFU_DB_HEALTH_CHECK_IDLE = 0  # as if every connection had rested
+    for _ in range(2):
+        assert call(application, "GET", "/api/v2/users/me.json", headers=headers)[0] == 200
+    assert checks == ["default", "default"]
