@@ -122,7 +122,7 @@ def trust_rested_connections() -> None:
     for connection in connections.all(initialized_only=True):
         finished = getattr(connection, "kefu_healthy_at", None)
         if connection.connection is not None and finished is not None and now - finished < idle:
-            connection.health_check_done = True
+            connection.health_check_done = True  # type: ignore[attr-defined]
 
 
 def note_healthy_connections() -> None:
