@@ -30,7 +30,7 @@ def test_utc_and_other_zones_come_out_in_utc_whole_seconds():
                 dt.timezone(dt.timedelta(hours=-5, minutes=-30)),
             ]
         ),
-    )  # fmt: skip
+    )
 )
 def test_the_same_as_strftime(value: dt.datetime) -> None:
     assert timestamp(value) == value.astimezone(dt.UTC).strftime(ZENDESK_TIME)
