@@ -54,6 +54,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=500, help="requests per client/kind")
     parser.add_argument("--creates", type=int, default=250, help="creates per client")
     parser.add_argument("--port", type=int, default=8101)
+    parser.add_argument(
+        "--only", default="show,list,create", help="which requests, comma-separated (all three)"
+    )
     return parser.parse_args(argv)
 
 
@@ -198,7 +201,10 @@ def client(job: dict) -> tuple[list[float], float]:
     return latencies, time.perf_counter() - started
 
 
-def run(kind: str, args: argparse.Namespace, facts: dict, count: int) -> tuple[list[float], float]:
+def run(
+    kind: str, args: argparse.Namespace, facts: dict, count: int, *, server: subprocess.Popen
+) -> tuple[list[float], float, tuple[float, float]]:
+    """Latencies (ms), wall time (s) and the server's and database's CPU ms per request."""
     jobs = [
         {"kind": kind, "count": count, "seed": i + 1, "port": args.port, **{
             k: facts[k] for k in ("email", "token", "min_id", "max_id", "customers")}}
@@ -208,10 +214,52 @@ def run(kind: str, args: argparse.Namespace, facts: dict, count: int) -> tuple[l
     warm = [{**job, "count": 10, "seed": 1000 + i} for i, job in enumerate(jobs)]
     with multiprocessing.Pool(args.clients) as pool:
         pool.map(client, warm)
+        before = cpu_snapshot(server, args.database_url)
         started = time.perf_counter()
         results = pool.map(client, jobs)
         wall = time.perf_counter() - started
-    return [ms for latencies, _ in results for ms in latencies], wall
+        after = cpu_snapshot(server, args.database_url)
+    total = count * args.clients
+    cpu = tuple((b - a) * 1000 / total for a, b in zip(before, after, strict=True))
+    return [ms for latencies, _ in results for ms in latencies], wall, cpu  # type: ignore[return-value]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _database_pids(url: str | None) -> list[int]:
+    """The PostgreSQL backends serving the bench database (same machine), or []."""
+    if not url or not url.startswith("postgres"):
+        return []
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as connection:
+        rows = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def cpu_snapshot(server: subprocess.Popen, url: str | None) -> tuple[float, float]:
+    """CPU seconds so far of the server's processes and of the database's backends."""
+    web = sum(_cpu_seconds(pid) for pid in [server.pid, *_children(server.pid)])
+    database = sum(_cpu_seconds(pid) for pid in _database_pids(url))
+    return web, database
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -249,13 +297,18 @@ def main(argv: list[str] | None = None) -> int:
             ("list", "list 100 `GET tickets?page[size]=100`", args.requests // 2),
             ("create", "create `POST tickets`", args.creates),
         ):
-            latencies, wall = run(kind, args, facts, count)
+            if kind not in args.only.split(","):
+                continue
+            latencies, wall, cpu = run(kind, args, facts, count, server=server)
             rate = len(latencies) / wall
-            rows.append((kind, label, latencies, rate))
+            rows.append((kind, label, latencies, rate, cpu))
             print(f"  {kind}: {len(latencies)} requests in {wall:.1f}s", flush=True)
-        print("\n| request | requests | p50 ms | p99 ms | mean ms | requests/s | target |")
-        print("|---|---:|---:|---:|---:|---:|---|")
-        for kind, label, latencies, rate in rows:
+        print(
+            "\n| request | requests | p50 ms | p99 ms | mean ms | requests/s "
+            "| server CPU ms/req | database CPU ms/req | target |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        for kind, label, latencies, rate, cpu in rows:
             if kind == "create":
                 target_rate = TARGET_CREATES[facts["database"]]
                 target = f"≥ {target_rate:.0f}/s {'✓' if rate >= target_rate else '✗'}"
@@ -265,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"| {label} | {len(latencies)} | {statistics.median(latencies):.1f} | "
                 f"{percentile(latencies, 99):.1f} | {statistics.fmean(latencies):.1f} | "
-                f"{rate:.0f} | {target} |"
+                f"{rate:.0f} | {cpu[0]:.2f} | {cpu[1]:.2f} | {target} |"
             )
     finally:
         server.terminate()

@@ -33,8 +33,8 @@ def main() -> None:
     parser.add_argument("--data-dir")
     parser.add_argument("--top", type=int, default=0, help="also print the top N functions")
     parser.add_argument("--dump", help="write the cProfile stats to this file")
-    parser.add_argument("--kind", choices=["create", "show"], default="create",
-                        help="POST tickets (default) or GET tickets/{id}")  # fmt: skip
+    parser.add_argument("--kind", choices=["create", "show", "list"], default="create",
+                        help="POST tickets, GET tickets/{id} or a page of 100")  # fmt: skip
     args = parser.parse_args()
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="kefu-profile-create-"))
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -77,13 +77,13 @@ def main() -> None:
 
     loop = asyncio.new_event_loop()
 
-    def post(path: str, body: bytes | None) -> tuple[int, bytes]:
+    def post(path: str, body: bytes | None, query: bytes = b"") -> tuple[int, bytes]:
         """One request through Kefu's ASGI application, as uvicorn hands it over."""
         scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
             "method": "POST" if body is not None else "GET", "scheme": "http",
             "path": path, "raw_path": path.encode(),
-            "query_string": b"", "root_path": "", "server": ("127.0.0.1", 8000),
+            "query_string": query, "root_path": "", "server": ("127.0.0.1", 8000),
             "client": ("127.0.0.1", 50000),
             "headers": [(b"host", b"127.0.0.1"), (b"authorization", f"Basic {auth}".encode()),
                         (b"content-type", b"application/json"),
@@ -116,9 +116,20 @@ def main() -> None:
         if status != 200:
             raise SystemExit(f"{status} {content[:300]!r}")
 
+    def page(n: int) -> None:
+        after = ticket_ids[n % (len(ticket_ids) - 200)] if len(ticket_ids) > 200 else 0
+        cursor = base64.urlsafe_b64encode(json.dumps([after]).encode()).decode().rstrip("=")
+        status, content = post(
+            "/api/v2/tickets.json", None, f"page[size]=100&page[after]={cursor}".encode()
+        )
+        if status != 200:
+            raise SystemExit(f"{status} {content[:300]!r}")
+
     def create(n: int) -> None:
         if args.kind == "show":
             return show(n)
+        if args.kind == "list":
+            return page(n)
         body = json.dumps({"ticket": {
             "subject": f"Profile {n} 打印机坏了",
             "comment": {"body": "The printer on floor 3 is on fire. 请尽快处理。"},

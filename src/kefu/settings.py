@@ -108,7 +108,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "servestatic.middleware.ServeStaticMiddleware",
+    "kefu.web.static.StaticFilesMiddleware",  # ServeStatic; only under STATIC_URL (kefu.asgi)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -174,6 +174,9 @@ def database_config(url: str, *, variable: str = "KEFU_DATABASE_URL") -> dict[st
     return config
 
 
+# A web thread's connection that ended a request less than this many seconds ago skips the
+# health check (a round trip) before the next one (kefu.asgi); 0: check before every request.
+KEFU_DB_HEALTH_CHECK_IDLE = _env_int("KEFU_DB_HEALTH_CHECK_IDLE", 5)
 DATABASE_URL = _env("KEFU_DATABASE_URL", f"sqlite:///{DATA_DIR / 'kefu.sqlite3'}")
 DATABASES = {"default": database_config(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -67,3 +67,27 @@ def test_two_processes_share_one_rate_limit_budget(tmp_path):
     assert after.remaining == 1  # 1 + 7 + 1 requests counted in one window
     assert third.allowed and third.remaining == 0
     assert not over.allowed and 1 <= over.retry_after <= 60
+
+
+def test_counting_a_request_is_one_round_trip_to_redis(monkeypatch):
+    """Every API request counts: SET NX EX and INCR go out together (Django's add + incr
+    would be three round trips: SET NX, EXISTS, INCR)."""
+    import redis.connection
+
+    sent: list[int] = []
+    send = redis.connection.Connection.send_packed_command
+
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(1)
+        return send(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counting)
+    identity = f"u-test-{uuid.uuid4().hex}"
+    caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL}}  # fmt: skip
+    with override_settings(CACHES=caches, KEFU_API_RATE_LIMIT=10):
+        first = ratelimit.hit(identity)
+        sent.clear()
+        second = ratelimit.hit(identity)
+    assert len(sent) == 1
+    assert (first.remaining, second.remaining) == (9, 8)

@@ -139,6 +139,35 @@ def test_listing_tickets_takes_a_fixed_number_of_queries(
     assert len(response.json()["tickets"]) == 30
 
 
+@pytest.mark.parametrize(("viewer", "statements"), [("admin", 5), ("alice", 6), ("bob", 6)])
+def test_showing_a_ticket_takes_a_fixed_number_of_statements(
+    personas, api, viewer, statements, django_assert_num_queries
+):
+    """The token, the ticket through the viewer's scope, its CCs and followers (one
+    statement), the ticket fields' fingerprint and the satisfaction rating; an agent's scope
+    reads their groups first, an end user's their organization's sharing."""
+    ticket = make_ticket(personas.bob)
+    ticket.email_ccs.add(personas.carol)
+    ticket.followers.add(personas.alice)
+    client = api(getattr(personas, viewer))
+    client.get("tickets")  # warm the token's last_used_at write
+    with django_assert_num_queries(statements):
+        shown = client.get(f"tickets/{ticket.pk}.json").json()["ticket"]
+    assert shown["email_cc_ids"] == shown["collaborator_ids"] == [personas.carol.pk]
+    assert shown["follower_ids"] == [personas.alice.pk]
+
+
+def test_a_cursor_page_of_tickets_takes_five_statements(personas, api, django_assert_num_queries):
+    for n in range(30):
+        make_ticket(personas.bob, f"T{n}").followers.add(personas.alice)
+    client = api(personas.admin)
+    client.get("tickets")  # warm the token's last_used_at write
+    with django_assert_num_queries(5):
+        page = client.get("tickets.json?page[size]=25").json()
+    assert len(page["tickets"]) == 25 and page["meta"]["has_more"]
+    assert all(t["follower_ids"] == [personas.alice.pk] for t in page["tickets"])
+
+
 def test_show_many_returns_only_visible_tickets(personas, api):
     bobs = make_ticket(personas.bob, "Bob's")
     carols = make_ticket(personas.carol, "Carol's")

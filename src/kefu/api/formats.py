@@ -14,7 +14,10 @@ def timestamp(value: dt.datetime | None) -> str | None:
     """``2026-11-25T14:30:00Z`` (UTC, whole seconds), as Zendesk writes times."""
     if value is None:
         return None
-    return value.astimezone(dt.UTC).strftime(ZENDESK_TIME)
+    if value.tzinfo is not dt.UTC:  # the database's datetimes are UTC already
+        value = value.astimezone(dt.UTC)
+    # = strftime(ZENDESK_TIME), at half the cost (three per ticket, 300 per page of 100)
+    return value.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def date_or_time(value: dt.datetime | dt.date | None) -> str | None:

@@ -14,6 +14,7 @@ and its columns must not be NULL.
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -34,10 +35,22 @@ def invalid_page(message: str) -> ApiError:
     return ApiError(400, {"error": "InvalidPaginationParameter", "description": message})
 
 
+_PLAIN_PATH = re.compile(r"[a-z0-9_/]+")
+
+
 def api_url(request: HttpRequest, path: str) -> str:
     """Absolute URL of an API resource: ``api_url(request, "tickets/1")`` ->
-    ``http://host/api/v2/tickets/1.json`` (Zendesk's ``url`` fields)."""
-    return request.build_absolute_uri(f"/api/v2/{path}.json")
+    ``http://host/api/v2/tickets/1.json`` (Zendesk's ``url`` fields).
+
+    The ``http://host/api/v2/`` part is built once per request (a page of 100 tickets asks
+    for 100 URLs); paths other than plain ``name/123`` take Django's full route."""
+    if not _PLAIN_PATH.fullmatch(path):
+        return request.build_absolute_uri(f"/api/v2/{path}.json")
+    base = getattr(request, "_kefu_api_base", None)
+    if base is None:
+        base = request.build_absolute_uri("/api/v2/")
+        request._kefu_api_base = base  # type: ignore[attr-defined]
+    return f"{base}{path}.json"
 
 
 def page_url(request: HttpRequest, **params: str | int | None) -> str:

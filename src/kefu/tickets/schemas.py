@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from django.db import connection
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Schema
@@ -174,7 +175,8 @@ def tickets_json(
     *,
     known: Mapping[int, tuple[list[int], list[int]]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Zendesk's ticket JSON for a list of tickets, in five queries however long the list.
+    """Zendesk's ticket JSON for a list of tickets, in four queries however long the list
+    (people, incidents of problem tickets, the fields' fingerprint, ratings).
 
     ``known``: {ticket id: (email CC ids, follower ids)} for tickets the caller has just
     created and holds as written (no rating yet): their people and rating are not read."""
@@ -188,14 +190,8 @@ def tickets_json(
     for ticket_id, (cc_ids, follower_ids) in known.items():
         ccs[ticket_id], followers[ticket_id] = list(cc_ids), list(follower_ids)
     if ids:
-        for ticket_id, user_id in Ticket.email_ccs.through.objects.filter(
-            ticket_id__in=ids
-        ).values_list("ticket_id", "user_id"):
-            ccs[ticket_id].append(user_id)
-        for ticket_id, user_id in Ticket.followers.through.objects.filter(
-            ticket_id__in=ids
-        ).values_list("ticket_id", "user_id"):
-            followers[ticket_id].append(user_id)
+        for is_cc, ticket_id, user_id in _people(ids):
+            (ccs if is_cc else followers)[ticket_id].append(user_id)
     problems = [t.pk for t in tickets if t.type == TicketType.PROBLEM]
     with_incidents = (
         set(
@@ -223,6 +219,23 @@ def tickets_json(
         )
         for t in tickets
     ]
+
+
+def _people(ticket_ids: Sequence[int]) -> list[tuple[int, int, int]]:
+    """(1 for an email CC / 0 for a follower, ticket id, user id) of these tickets, in one
+    statement (two ORM queries cost a ticket show a round trip and ~0.2 ms of compiling)."""
+    marks = ", ".join(["%s"] * len(ticket_ids))
+    sql = " UNION ALL ".join(
+        f"SELECT {is_cc}, ticket_id, user_id FROM {connection.ops.quote_name(table)} "  # noqa: S608 - table names from the models
+        f"WHERE ticket_id IN ({marks})"
+        for is_cc, table in (
+            (1, Ticket.email_ccs.through._meta.db_table),
+            (0, Ticket.followers.through._meta.db_table),
+        )
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ticket_ids, *ticket_ids])
+        return cursor.fetchall()
 
 
 def ticket_json(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
