@@ -29,7 +29,7 @@ INITIAL_PASSWORD_FILE = "initial_admin_password"  # noqa: S105 - a file name
 RUN_DEMO_CUSTOMERS = 200
 RUN_DEMO_TICKETS = 1_000
 SCHEDULER_INTERVAL = 30.0  # seconds between scheduler ticks
-WORKER_POLL_INTERVAL = 1.0  # seconds a task worker waits when its queue is empty
+WORKER_POLL_INTERVAL = 0.25  # seconds a task worker waits when its queue is empty
 WORKER_RESTART_DELAY = 5.0  # after an unexpected error (say, the database went away)
 SHUTDOWN_TIMEOUT = 30.0  # how long a running task may take to finish on shutdown
 
