@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import connection, models
 
-from kefu.core import clock
+from kefu.core import bulk, clock
 from kefu.core.ids import allocate_ids
 from kefu.tickets.actions import Event, record_events
 from kefu.tickets.choices import Channel
@@ -134,30 +134,13 @@ def _datetime_adapter() -> Any:
 
 
 def _insert_events(events: list[TicketMetricEvent]) -> None:
-    """``bulk_create(events, ignore_conflicts=True)`` as one plain ``executemany`` INSERT (the
-    ORM's statement building was a sixth of the hook's time): an event already stored (the
-    unique key) is skipped. Ids come from the object id sequence, as ``bulk_create``'s do."""
-    meta = TicketMetricEvent._meta
-    quote = connection.ops.quote_name
-    names = ("id", "ticket_id", "metric", "instance_id", "type", "time", "sla", "status",
-             "deleted")  # fmt: skip
-    by_name = {field.attname: str(field.column) for field in meta.concrete_fields}
-    columns = ", ".join(quote(by_name[name]) for name in names)
-    marks = ", ".join("%s" for _ in names)
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608 - quoted names
-        "ON CONFLICT DO NOTHING"
-    )
-    adapt = _datetime_adapter()
-    sla_field, status_field = meta.get_field("sla"), meta.get_field("status")
-    params = [
-        (new_id, e.ticket_id, e.metric, e.instance_id, e.type, adapt(e.time),
-         sla_field.get_db_prep_save(e.sla, connection),
-         status_field.get_db_prep_save(e.status, connection), bool(e.deleted))
-        for e, new_id in zip(events, allocate_ids(len(events)), strict=True)
-    ]  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    """``bulk_create(events, ignore_conflicts=True)`` in one statement (``kefu.core.bulk``; an
+    ``executemany`` ran one server statement per event on PostgreSQL, 100,000 of them when a
+    policy change breaches every open ticket): an event already stored (the unique key) is
+    skipped. Ids come from the object id sequence, as ``bulk_create``'s do."""
+    for event, new_id in zip(events, allocate_ids(len(events)), strict=True):
+        event.id = new_id
+    bulk.insert(TicketMetricEvent, events, ignore_conflicts=True)
 
 
 @dataclasses.dataclass
