@@ -410,11 +410,24 @@ def _plan_states(
                 if ("warn_at" in changed or renewed) and warned is not None:
                     changed["warned_at"] = warned = None
                 writes.metrics_changed.append((row["id"], ticket_id, changed))
-        if state.breach_at is not None and recorded is None:
-            due.append(state.breach_at)
-        if state.warn_at is not None and warned is None:
-            due.append(state.warn_at)
+        due.extend(_due(state.breach_at, recorded, state.warn_at, warned))
     return min(due, default=None)
+
+
+def _due(
+    breach_at: dt.datetime | None,
+    recorded: dt.datetime | None,
+    warn_at: dt.datetime | None,
+    warned: dt.datetime | None,
+) -> list[dt.datetime]:
+    """A metric row's moments whose event the scheduler has not written yet (its breach, its
+    warning): the ticket's ``next_event_at`` is the earliest of its rows'."""
+    due = []
+    if breach_at is not None and recorded is None:
+        due.append(breach_at)
+    if warn_at is not None and warned is None:
+        due.append(warn_at)
+    return due
 
 
 # --- Warnings and breaches (the scheduler) -----------------------------------------------------
@@ -481,15 +494,10 @@ def _record_ticket_events(ticket: Ticket, now: dt.datetime) -> int:
 
 def _refresh_next_event(ticket_id: int) -> None:
     """Set the ticket's ``next_event_at`` from its metric rows as they are now."""
-    due: list[dt.datetime] = []
     rows = SlaMetricState.objects.filter(ticket_id=ticket_id).values_list(
         "breach_at", "breach_recorded_at", "warn_at", "warned_at"
     )
-    for breach_at, recorded, warn_at, warned in rows:
-        if breach_at is not None and recorded is None:
-            due.append(breach_at)
-        if warn_at is not None and warned is None:
-            due.append(warn_at)
+    due = [moment for row in rows for moment in _due(*row)]
     SlaTicketState.objects.filter(ticket_id=ticket_id).update(next_event_at=min(due, default=None))
 
 
