@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, transaction
 from django.db.models import Value
 from django.db.models.fields.json import JSONField
 
@@ -141,25 +141,3 @@ def test_a_value_save_refuses_is_refused_and_nothing_is_written(personas):  # ty
         bulk.update(Ticket, [ticket], ["subject"])
     ticket.refresh_from_db()
     assert ticket.subject == "Bulk"
-
-
-def test_insert_can_skip_rows_a_unique_constraint_refuses(ticket):  # type: ignore[no-untyped-def]
-    from kefu.sla.models import TicketMetricEvent
-
-    def event(metric: str) -> TicketMetricEvent:
-        (pk,) = allocate_ids(1)
-        return TicketMetricEvent(pk=pk, ticket=ticket, metric=metric, instance_id=1,
-                                 type="breach", time=AT, sla={"target": 60})  # fmt: skip
-
-    bulk.insert(TicketMetricEvent, [event("reply_time")])
-    with pytest.raises(IntegrityError), transaction.atomic():
-        bulk.insert(TicketMetricEvent, [event("reply_time")])
-
-    bulk.insert(TicketMetricEvent, [event("reply_time"), event("agent_work_time")],
-                ignore_conflicts=True)  # fmt: skip
-
-    stored = TicketMetricEvent.objects.filter(ticket=ticket, type="breach").order_by("metric")
-    assert list(stored.values_list("metric", "sla")) == [
-        ("agent_work_time", {"target": 60}),
-        ("reply_time", {"target": 60}),
-    ]

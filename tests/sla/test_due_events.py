@@ -134,3 +134,27 @@ def test_moving_deadlines_rewrites_metric_rows_in_place_on_postgresql(personas):
     updated, hot = after[0] - before[0], after[1] - before[1]
     assert updated == 10  # two metric rows of each of five tickets
     assert hot == updated
+
+
+def test_metric_events_are_inserted_once_with_their_json_and_sql_nulls(personas):
+    from kefu.sla.actions.writes import EventRow, _insert_events
+    from kefu.sla.models import TicketMetricEvent
+
+    ticket = open_ticket(personas, T0)
+    TicketMetricEvent.objects.filter(ticket=ticket).delete()
+    sla_value = {"target": 60, "business_hours": True, "policy": {"title": "标准"}}
+    rows = [
+        EventRow(ticket.pk, "reply_time", 1, "breach", T0, sla_value),
+        EventRow(ticket.pk, "reply_time", 1, "apply_sla", T0, None, {"calendar": 5}),
+    ]
+
+    _insert_events(rows)
+    _insert_events([*rows, EventRow(ticket.pk, "reply_time", 2, "breach", T0 + MINUTE)])
+
+    stored = TicketMetricEvent.objects.filter(ticket=ticket).order_by("instance_id", "type")
+    assert list(stored.values_list("instance_id", "type", "time", "sla", "status")) == [
+        (1, "apply_sla", T0, None, {"calendar": 5}),
+        (1, "breach", T0, sla_value, None),
+        (2, "breach", T0 + MINUTE, None, None),
+    ]
+    assert stored.filter(sla__isnull=True).count() == 2  # SQL NULL, not JSON null

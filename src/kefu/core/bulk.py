@@ -142,28 +142,25 @@ def _preparer(field: Field, *, add: bool) -> Callable[[Model], Any]:
     return prepare
 
 
-def insert(model: type[Model], rows: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
-    """INSERT every concrete column of ``rows`` (primary keys set); marks them saved.
-    ``ignore_conflicts``: a row that would break a unique constraint is skipped (``ON CONFLICT
-    DO NOTHING``, as ``bulk_create(ignore_conflicts=True)``)."""
+def insert(model: type[Model], rows: Sequence[Model]) -> None:
+    """INSERT every concrete column of ``rows`` (primary keys set); marks them saved."""
     if not rows:
         return
     fields: list[Field] = list(model._meta.concrete_fields)
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[arg-type]
-    conflicts = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             casts = ", ".join(_cast(f, n) for n, f in enumerate(fields))
             sql = (
                 f"INSERT INTO {table} ({columns}) "  # noqa: S608 - quoted names
-                f"SELECT {casts} FROM jsonb_array_elements(%s::jsonb) r{conflicts}"
+                f"SELECT {casts} FROM jsonb_array_elements(%s::jsonb) r"
             )
             cursor.execute(sql, [_rows_json([_json_preparer(f, add=True) for f in fields], rows)])
         else:
             marks = ", ".join(["%s"] * len(fields))
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}){conflicts}"  # noqa: S608 - quoted names
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - quoted names
             preparers = [_preparer(f, add=True) for f in fields]
             cursor.executemany(sql, [[prepare(row) for prepare in preparers] for row in rows])
     for row in rows:

@@ -35,12 +35,11 @@ from ..engine import MetricState, Moment, PolicyInfo, Replay, Target, replay
 from ..models import (
     SlaMetricState,
     SlaTicketState,
-    TicketMetricEvent,
     TicketMetricSet,
 )
 from ..ticket_metrics import TicketMetrics, compute
 from .schedules import compiled_by_id
-from .writes import _Writes, write_sla_events
+from .writes import EventRow, _Writes, write_sla_events
 
 log = logging.getLogger(__name__)
 
@@ -332,8 +331,7 @@ def evaluate_tickets(
                                next_event_at, writes)  # fmt: skip
         keys = event_keys.get(ticket.pk, set())
         writes.events_new.extend(
-            TicketMetricEvent(ticket_id=ticket.pk, metric=e.metric, instance_id=e.instance_id,
-                              type=e.type, time=e.time, sla=e.sla, status=e.status)
+            EventRow(ticket.pk, e.metric, e.instance_id, e.type, e.time, e.sla, e.status)
             for e in result.events
             if (e.metric, e.instance_id, e.type, e.time) not in keys
         )  # fmt: skip

@@ -18,9 +18,6 @@ from kefu.tickets.models import Ticket
 from .. import fastread, retarget
 from ..choices import MetricEventType, Stage
 from ..engine import zendesk_name
-from ..models import (
-    TicketMetricEvent,
-)
 from .live import (
     _next_breach,
     _plan_states,
@@ -31,7 +28,7 @@ from .live import (
     evaluate_tickets,
 )
 from .schedules import compiled_by_id
-from .writes import _Writes
+from .writes import EventRow, _Writes
 
 log = logging.getLogger(__name__)
 
@@ -204,9 +201,8 @@ def plan_rejudge(ticket_ids: Sequence[int], *, now: dt.datetime) -> RejudgePlan:
             name, instance_id = zendesk_name(metric, number)
             # Written unless already there (the unique key; ``flush`` ignores conflicts).
             writes.events_new.append(
-                TicketMetricEvent(ticket_id=ticket_id, metric=name, instance_id=instance_id,
-                                  type=MetricEventType.BREACH, time=at)
-            )  # fmt: skip
+                EventRow(ticket_id, name, instance_id, MetricEventType.BREACH.value, at)
+            )
     writes.prepare()
     return RejudgePlan(
         ids=list(ticket_ids),
