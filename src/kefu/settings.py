@@ -163,7 +163,16 @@ def database_config(url: str, *, variable: str = "KEFU_DATABASE_URL") -> dict[st
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         }
-    elif config["ENGINE"] != "django.db.backends.postgresql":
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        # No JIT compilation of queries (unless the URL's ``options`` set ``jit``): Kefu's
+        # queries are short, and on tables whose statistics lag behind a load (an import, a
+        # migration) PostgreSQL estimated a batch read of the SLA re-evaluation at 300 million
+        # cost units and compiled it on every run, 450 ms each (bench/RESULTS.md).
+        options = config.setdefault("OPTIONS", {})
+        server = str(options.get("options", ""))
+        if "jit" not in server:
+            options["options"] = f"{server} -c jit=off".strip()
+    else:
         raise ImproperlyConfigured(
             f"Kefu runs on SQLite or PostgreSQL; {config['ENGINE']} is not supported"
         )
