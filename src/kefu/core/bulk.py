@@ -142,30 +142,80 @@ def _preparer(field: Field, *, add: bool) -> Callable[[Model], Any]:
     return prepare
 
 
+def _insert_sql(fields: Sequence[Field], *, ignore_conflicts: bool = False) -> str:
+    """The INSERT of ``fields``' columns: over one JSON document of rows on PostgreSQL, one
+    row of parameters elsewhere (for ``executemany``)."""
+    quote = connection.ops.quote_name
+    table = quote(fields[0].model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[arg-type]
+    conflicts = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    if connection.vendor == "postgresql":
+        casts = ", ".join(_cast(f, n) for n, f in enumerate(fields))
+        return (
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608 - quoted names
+            f"SELECT {casts} FROM jsonb_array_elements(%s::jsonb) r{conflicts}"
+        )
+    marks = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks}){conflicts}"  # noqa: S608 - quoted names
+
+
 def insert(model: type[Model], rows: Sequence[Model]) -> None:
     """INSERT every concrete column of ``rows`` (primary keys set); marks them saved."""
     if not rows:
         return
     fields: list[Field] = list(model._meta.concrete_fields)
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[arg-type]
+    sql = _insert_sql(fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            casts = ", ".join(_cast(f, n) for n, f in enumerate(fields))
-            sql = (
-                f"INSERT INTO {table} ({columns}) "  # noqa: S608 - quoted names
-                f"SELECT {casts} FROM jsonb_array_elements(%s::jsonb) r"
-            )
             cursor.execute(sql, [_rows_json([_json_preparer(f, add=True) for f in fields], rows)])
         else:
-            marks = ", ".join(["%s"] * len(fields))
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - quoted names
             preparers = [_preparer(f, add=True) for f in fields]
             cursor.executemany(sql, [[prepare(row) for prepare in preparers] for row in rows])
     for row in rows:
         row._state.adding = False
         row._state.db = connection.alias
+
+
+def insert_values(
+    model: type[Model],
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    ignore_conflicts: bool = False,
+) -> None:
+    """INSERT ``rows`` given as values, not model objects: each row the values of the fields
+    ``names`` (primary key included), as the fields hold them in Python (numbers, strings,
+    booleans, aware datetimes, JSON documents; no defaults are filled in). For the batches
+    whose rows are many and plain (a re-evaluation's metric events: building model objects
+    was a tenth of its CPU). ``ignore_conflicts``: a row a unique constraint refuses is
+    skipped (``ON CONFLICT DO NOTHING``)."""
+    if not rows:
+        return
+    fields = _fields(model, names)
+    sql = _insert_sql(fields, ignore_conflicts=ignore_conflicts)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            json_fields = [isinstance(f, models.JSONField) for f in fields]
+
+            def as_json(value: Any, is_json: bool) -> Any:
+                if is_json:
+                    return None if value is None else [value]  # as _cast reads it
+                if isinstance(value, dt.datetime | dt.date):
+                    return value.isoformat()
+                return value
+
+            document = [
+                [as_json(v, j) for v, j in zip(row, json_fields, strict=True)] for row in rows
+            ]
+            cursor.execute(sql, [json.dumps(document, ensure_ascii=False, separators=(",", ":"))])
+        else:
+            cursor.executemany(
+                sql,
+                [
+                    [f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)]
+                    for row in rows
+                ],
+            )
 
 
 def update(model: type[Model], rows: Sequence[Model], names: Sequence[str]) -> None:

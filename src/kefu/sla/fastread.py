@@ -269,7 +269,6 @@ def _contexts(ticket_ids: list[int], *, events: bool) -> dict[int, TicketContext
     if not ticket_ids:
         return {}
     ids = list(ticket_ids)
-    audits_where, audits_params = _in("a.ticket_id", ids)
     tickets_where, tickets_params = _in("t.id", ids)
     states_where, states_params = _in("st.ticket_id", ids)
     if events:
@@ -290,8 +289,9 @@ def _contexts(ticket_ids: list[int], *, events: bool) -> dict[int, TicketContext
             f"LEFT JOIN LATERAL (SELECT {counts} FROM tickets_audit a "  # noqa: S608 - constants
             "WHERE a.ticket_id = t.id) ac ON true"
         )
-        audits_params = []
+        audits_params: list[Any] = []
     else:
+        audits_where, audits_params = _in("a.ticket_id", ids)
         # The audit(-event) counts of the batch, grouped once. (A COUNT subquery per ticket
         # with a join of the events let PostgreSQL, with statistics not yet gathered after a
         # load, scan every audit event once per ticket: 7 s per 1,000 tickets.)

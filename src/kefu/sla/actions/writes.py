@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection, models
 
-from kefu.core import clock
+from kefu.core import bulk, clock
 from kefu.core.ids import allocate_ids
 from kefu.tickets.actions import Event, record_events
 from kefu.tickets.choices import Channel
@@ -134,9 +134,10 @@ def _datetime_adapter() -> Any:
 
 
 class EventRow(NamedTuple):
-    """A ``TicketMetricEvent`` to insert; a plain tuple, not a model object: a policy change
-    that breaches every open ticket writes one per ticket (building 100,000 model objects and
-    preparing them field by field was a fifth of such a re-evaluation's CPU)."""
+    """A ``TicketMetricEvent`` to insert (``_insert_events``); a plain tuple, not a model
+    object: a policy change that breaches every open ticket writes one per ticket (building
+    100,000 model objects and preparing them field by field was a fifth of such a
+    re-evaluation's CPU)."""
 
     ticket_id: int
     metric: str
@@ -147,47 +148,19 @@ class EventRow(NamedTuple):
     status: Any = None
 
 
+_EVENT_COLUMNS = ("id", "ticket_id", "metric", "instance_id", "type", "time", "sla", "status",
+                  "deleted")  # fmt: skip
+
+
 def _insert_events(events: list[EventRow]) -> None:
-    """``bulk_create(events, ignore_conflicts=True)`` in one statement on PostgreSQL (the rows
-    as one JSON document, as ``kefu.core.bulk`` sends them) and one ``executemany`` elsewhere:
-    an event already stored (the unique key) is skipped. Ids come from the object id
-    sequence, as ``bulk_create``'s do."""
-    meta = TicketMetricEvent._meta
-    quote = connection.ops.quote_name
-    names = ("id", "ticket_id", "metric", "instance_id", "type", "time", "sla", "status",
-             "deleted")  # fmt: skip
-    by_name = {field.attname: str(field.column) for field in meta.concrete_fields}
-    columns = ", ".join(quote(by_name[name]) for name in names)
-    table = quote(meta.db_table)
-    ids = allocate_ids(len(events))
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # JSON columns carried as [value] (SQL NULL as null), as kefu.core.bulk does.
-            rows = [
-                [new_id, e.ticket_id, e.metric, e.instance_id, e.type, e.time.isoformat(),
-                 None if e.sla is None else [e.sla], None if e.status is None else [e.status]]
-                for e, new_id in zip(events, ids, strict=True)
-            ]  # fmt: skip
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT (r ->> 0)::bigint, (r ->> 1)::bigint, "  # noqa: S608 - quoted names
-                "r ->> 2, (r ->> 3)::integer, r ->> 4, (r ->> 5)::timestamptz, "
-                "NULLIF(r -> 6, 'null') -> 0, NULLIF(r -> 7, 'null') -> 0, false "
-                "FROM jsonb_array_elements(%s::jsonb) r ON CONFLICT DO NOTHING",
-                [json.dumps(rows, ensure_ascii=False, separators=(",", ":"))],
-            )
-            return
-        marks = ", ".join("%s" for _ in names)
-        adapt = _datetime_adapter()
-        sla_field, status_field = meta.get_field("sla"), meta.get_field("status")
-        cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING",  # noqa: S608 - quoted names
-            [
-                (new_id, e.ticket_id, e.metric, e.instance_id, e.type, adapt(e.time),
-                 sla_field.get_db_prep_save(e.sla, connection),
-                 status_field.get_db_prep_save(e.status, connection), False)
-                for e, new_id in zip(events, ids, strict=True)
-            ],
-        )  # fmt: skip
+    """``bulk_create(events, ignore_conflicts=True)`` in one statement: an event already
+    stored (the unique key) is skipped. Ids come from the object id sequence, as
+    ``bulk_create``'s do."""
+    rows = [
+        (new_id, *event, False)
+        for event, new_id in zip(events, allocate_ids(len(events)), strict=True)
+    ]
+    bulk.insert_values(TicketMetricEvent, _EVENT_COLUMNS, rows, ignore_conflicts=True)
 
 
 @dataclasses.dataclass
